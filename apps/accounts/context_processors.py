@@ -1,0 +1,3 @@
+def workspace(request):
+    ctx = getattr(request, "workspace_ctx", None)
+    return {"workspace_ctx": ctx}

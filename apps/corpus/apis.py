@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import File, Form, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.files import UploadedFile
+
+from apps.accounts.context import WorkspaceContext
+from apps.accounts.permissions import VIEW_ORIGINALS
+
+from . import selectors, services
+from .importers import ImportValidationError
+from .models import CustomerText
+
+router = Router(tags=["texts"])
+
+
+class ImportAccepted(Schema):
+    job_id: UUID
+    import_id: int
+    rows: int
+
+
+class ImportError400(Schema):
+    error: str
+    details: list[dict[str, Any]]
+
+
+class TextFilterParams(Schema):
+    date_from: date | None = None
+    date_to: date | None = None
+    rating: int | None = None
+    source: str | None = None
+    language: str | None = None
+    product: str | None = None
+
+    def to_filters(self) -> selectors.TextFilters:
+        return selectors.TextFilters(**self.dict())
+
+
+class TextOut(Schema):
+    id: int
+    text: str
+    original_text: str | None = None
+    author: str | None = None
+    rating: int | None
+    posted_at: datetime | None
+    source: str
+    product: str
+    language: str
+    moderation: str
+    created_at: datetime
+
+
+class TextPage(Schema):
+    count: int
+    results: list[TextOut]
+
+
+def text_out(ctx: WorkspaceContext, text: CustomerText) -> dict[str, Any]:
+    """A text as the API shows it. Originals and author names are personal data: owners only."""
+    data: dict[str, Any] = {
+        "id": text.pk, "text": text.text, "rating": text.rating, "posted_at": text.posted_at,
+        "source": text.source, "product": text.product, "language": text.language,
+        "moderation": text.moderation_status, "created_at": text.created_at,
+    }
+    if ctx.can(VIEW_ORIGINALS):
+        data["original_text"] = text.original_text
+        data["author"] = text.author
+    return data
+
+
+@router.post("/imports", response={202: ImportAccepted, 400: ImportError400})
+def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = ""):
+    try:
+        mapping_dict = json.loads(mapping) if mapping else {}
+        if not isinstance(mapping_dict, dict):
+            raise ValueError
+    except ValueError:
+        return 400, {"error": 'mapping must be a JSON object such as {"text": "review"}.', "details": []}
+    upload = services.Upload(filename=file.name or "upload", data=file.read(), mapping=mapping_dict)
+    try:
+        text_import = services.start_import(request.auth, upload)
+    except ImportValidationError as exc:
+        return 400, {"error": exc.message, "details": exc.details}
+    return 202, {"job_id": text_import.job_id, "import_id": text_import.pk, "rows": text_import.rows_total}
+
+
+@router.get("/texts", response=TextPage)
+def list_texts(request: HttpRequest, filters: Query[TextFilterParams], limit: int = 50, offset: int = 0):
+    if not 1 <= limit <= 500 or offset < 0:
+        raise HttpError(400, "limit must be 1..500 and offset >= 0.")
+    count, texts = selectors.list_texts(request.auth.workspace, filters.to_filters(), limit=limit, offset=offset)
+    return {"count": count, "results": [text_out(request.auth, t) for t in texts]}
+
+
+@router.get("/texts/{text_id}", response=TextOut)
+def text_detail(request: HttpRequest, text_id: int):
+    text = selectors.get_text(request.auth.workspace, text_id)
+    if text is None:
+        raise HttpError(404, "No such text in this workspace.")
+    return text_out(request.auth, text)

@@ -1,0 +1,369 @@
+"""Parsing of uploaded files into rows. Pure functions over bytes: no database, no Django models.
+
+Every problem a user can cause becomes an ImportValidationError with a message and per-row details.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from charset_normalizer import from_bytes
+
+FORMATS = ("csv", "tsv", "json", "jsonl", "txt", "xlsx")
+FIELDS = ("text", "rating", "date", "source", "author", "product", "language")
+# Header names we recognise for each field, most specific first.
+COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
+    "text": ("text", "review", "review_text", "body", "content", "comment", "message", "feedback",
+             "answer", "response", "description", "post", "ticket", "评论", "内容"),
+    "rating": ("rating", "stars", "star_rating", "score", "评分"),
+    "date": ("date", "posted_at", "created_at", "created", "timestamp", "time", "submitted_at", "日期"),
+    "source": ("source", "channel", "platform", "origin"),
+    "author": ("author", "customer", "user", "username", "name", "reviewer", "email"),
+    "product": ("product", "item", "sku", "app", "产品"),
+    "language": ("language", "lang", "locale"),
+}
+MAX_ROW_ERRORS = 50
+XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+XLSX_MAX_RATIO = 100
+
+
+class ImportValidationError(Exception):
+    def __init__(self, message: str, details: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+@dataclass
+class Row:
+    number: int  # 1-based, as the user sees it (header = row 1 in tables)
+    text: str
+    rating: int | None = None
+    posted_at: datetime | None = None
+    source: str = ""
+    author: str = ""
+    product: str = ""
+    language: str = ""
+
+
+@dataclass
+class ParsedFile:
+    file_format: str
+    rows: list[Row]
+    mapping: dict[str, str] = field(default_factory=dict)
+    skipped_blank: int = 0
+
+
+def detect_format(filename: str, data: bytes) -> str:
+    name = filename.lower()
+    for ext, fmt in ((".xlsx", "xlsx"), (".tsv", "tsv"), (".csv", "csv"), (".jsonl", "jsonl"),
+                     (".ndjson", "jsonl"), (".json", "json"), (".txt", "txt")):
+        if name.endswith(ext):
+            return fmt
+    if data[:4] == b"PK\x03\x04":
+        return "xlsx"
+    head = data[:2048].lstrip()
+    if head[:1] == b"[":
+        return "json"
+    if head[:1] == b"{":
+        return "jsonl"
+    return "txt"
+
+
+def decode(data: bytes) -> str:
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ImportValidationError("This looks like a binary file, not text. Upload CSV, JSON, TXT or XLSX.")
+    for encoding in ("utf-8-sig", "utf-16") if data.startswith((b"\xff\xfe", b"\xfe\xff")) else ("utf-8-sig",):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    if _isolated_high_bytes(data):
+        # European text in cp1252/latin-1: accents are lone high bytes between ASCII letters, while
+        # multi-byte encodings (GBK, Shift-JIS) put them in runs. Short samples fool the statistical guess.
+        return data.decode("cp1252", errors="replace")
+    best = from_bytes(data[:200_000]).best()
+    if best is None or best.encoding is None:
+        raise ImportValidationError("Could not tell this file's text encoding. Save it as UTF-8 and upload again.")
+    try:
+        return data.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise ImportValidationError(
+            f"The file is not valid {best.encoding} text. Save it as UTF-8 and upload again."
+        ) from exc
+
+
+def _isolated_high_bytes(data: bytes) -> bool:
+    runs = [len(m) for m in re.findall(rb"[\x80-\xff]+", data[:200_000])]
+    return bool(runs) and sum(1 for n in runs if n == 1) / len(runs) > 0.8
+
+
+def parse_file(filename: str, data: bytes, mapping: dict[str, str] | None = None, *,
+               max_rows: int, max_text_chars: int) -> ParsedFile:
+    if not data or not data.strip():
+        raise ImportValidationError("The file is empty.")
+    file_format = detect_format(filename, data)
+    records, columns = _records(file_format, data)
+    if not records:
+        raise ImportValidationError("The file contains no rows.")
+    if len(records) > max_rows:
+        raise ImportValidationError(f"The file has {len(records)} rows; the limit is {max_rows}. Split it.")
+    resolved = _resolve_mapping(columns, mapping or {})
+    rows: list[Row] = []
+    errors: list[dict] = []
+    skipped = 0
+    first_row = 2 if file_format in ("csv", "tsv", "xlsx") else 1
+    for index, record in enumerate(records):
+        number = index + first_row
+        if all(_blank(v) for v in record.values()):
+            skipped += 1
+            continue
+        try:
+            rows.append(_row(number, record, resolved, max_text_chars))
+        except ValueError as exc:
+            if len(errors) < MAX_ROW_ERRORS:
+                errors.append({"row": number, "error": str(exc)})
+            else:
+                break
+    if errors:
+        raise ImportValidationError(
+            f"{len(errors)}{'+' if len(errors) >= MAX_ROW_ERRORS else ''} rows have problems; nothing was "
+            "imported. Fix them and upload again.",
+            errors,
+        )
+    if not rows:
+        raise ImportValidationError("The file contains no texts.")
+    return ParsedFile(file_format=file_format, rows=rows, mapping=resolved, skipped_blank=skipped)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _records(file_format: str, data: bytes) -> tuple[list[dict], list[str]]:
+    if file_format == "xlsx":
+        return _xlsx_records(data)
+    text = decode(data)
+    if file_format in ("csv", "tsv"):
+        return _csv_records(text, "\t" if file_format == "tsv" else None)
+    if file_format == "json":
+        return _json_records(text)
+    if file_format == "jsonl":
+        return _jsonl_records(text)
+    return _txt_records(text)
+
+
+def _csv_records(text: str, delimiter: str | None) -> tuple[list[dict], list[str]]:
+    csv.field_size_limit(10 * 1024 * 1024)
+    if delimiter is None:
+        sample = text[:20_000]
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(reader, None)
+        if not header:
+            raise ImportValidationError("The CSV file has no header row.")
+        columns = [h.strip() for h in header]
+        if len(set(c.lower() for c in columns)) != len(columns):
+            raise ImportValidationError("The CSV header names a column twice.", [{"row": 1, "error": "duplicate column"}])
+        records = []
+        for values in reader:
+            if len(values) > len(columns) and any(v.strip() for v in values[len(columns):]):
+                raise ImportValidationError(
+                    "A row has more values than the header has columns; check the delimiter and quoting.",
+                    [{"row": reader.line_num, "error": f"{len(values)} values for {len(columns)} columns"}],
+                )
+            records.append(dict(zip(columns, values)))
+        return records, columns
+    except csv.Error as exc:
+        raise ImportValidationError(f"The CSV file is malformed: {exc}.") from exc
+
+
+def _json_records(text: str) -> tuple[list[dict], list[str]]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportValidationError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    if isinstance(value, dict):
+        # {"reviews": [...]} and similar wrappers: take the single list inside.
+        lists = [v for v in value.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise ImportValidationError("Expected a JSON array of texts or objects.")
+        value = lists[0]
+    if not isinstance(value, list):
+        raise ImportValidationError("Expected a JSON array of texts or objects.")
+    return _objects(value, first_number=1)
+
+
+def _jsonl_records(text: str) -> tuple[list[dict], list[str]]:
+    values = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            values.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise ImportValidationError(
+                f"Line {number} is not valid JSON.", [{"row": number, "error": exc.msg}]
+            ) from exc
+    return _objects(values, first_number=1)
+
+
+def _objects(values: list, first_number: int) -> tuple[list[dict], list[str]]:
+    records: list[dict] = []
+    columns: list[str] = []
+    seen: set[str] = set()
+    for number, value in enumerate(values, start=first_number):
+        if isinstance(value, str):
+            value = {"text": value}
+        if not isinstance(value, dict):
+            raise ImportValidationError(
+                "Each JSON item must be an object or a string.", [{"row": number, "error": type(value).__name__}]
+            )
+        record = {str(k): v for k, v in value.items()}
+        for key in record:
+            if key not in seen:
+                seen.add(key)
+                columns.append(key)
+        records.append(record)
+    return records, columns
+
+
+def _txt_records(text: str) -> tuple[list[dict], list[str]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Blank-line separated paragraphs when there are any, otherwise one text per line.
+    chunks = re.split(r"\n\s*\n", text) if re.search(r"\n\s*\n", text.strip()) else text.split("\n")
+    return [{"text": chunk.strip()} for chunk in chunks if chunk.strip()], ["text"]
+
+
+def _xlsx_records(data: bytes) -> tuple[list[dict], list[str]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        uncompressed = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ImportValidationError("This is not a valid XLSX file.") from exc
+    if uncompressed > XLSX_MAX_UNCOMPRESSED or uncompressed > XLSX_MAX_RATIO * max(len(data), 1):
+        raise ImportValidationError("This XLSX file expands to an unreasonable size; it was not opened.")
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = next(rows, None)
+        if not header or all(_blank(h) for h in header):
+            raise ImportValidationError("The first sheet has no header row.")
+        columns = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
+        records = [dict(zip(columns, values)) for values in rows]
+        workbook.close()
+    except ImportValidationError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise ImportValidationError("This XLSX file could not be read; re-save it from your spreadsheet app.") from exc
+    return records, columns
+
+
+def _resolve_mapping(columns: list[str], mapping: dict[str, str]) -> dict[str, str]:
+    unknown_fields = set(mapping) - set(FIELDS)
+    if unknown_fields:
+        raise ImportValidationError(f"Unknown mapping field(s): {', '.join(sorted(unknown_fields))}.")
+    by_lower = {c.lower().strip(): c for c in columns}
+    resolved: dict[str, str] = {}
+    for name in FIELDS:
+        if mapping.get(name):
+            column = by_lower.get(mapping[name].lower().strip())
+            if column is None:
+                raise ImportValidationError(f"The mapping names column {mapping[name]!r} for {name}, "
+                                            f"but the file has: {', '.join(columns)}.")
+            resolved[name] = column
+            continue
+        for guess in COLUMN_GUESSES[name]:
+            if guess in by_lower and by_lower[guess] not in resolved.values():
+                resolved[name] = by_lower[guess]
+                break
+    if "text" not in resolved:
+        if len(columns) == 1:
+            resolved["text"] = columns[0]
+        else:
+            raise ImportValidationError(
+                "Could not tell which column holds the text. Name it 'text' or choose it in the mapping.",
+                [{"row": 1, "error": f"columns: {', '.join(columns)}"}],
+            )
+    return resolved
+
+
+def _cell(record: dict, column: str | None) -> str:
+    if not column:
+        return ""
+    value = record.get(column)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _row(number: int, record: dict, mapping: dict[str, str], max_text_chars: int) -> Row:
+    text = _cell(record, mapping.get("text"))
+    if not text:
+        raise ValueError("the text is empty")
+    if len(text) > max_text_chars:
+        raise ValueError(f"the text has {len(text)} characters; the limit is {max_text_chars}")
+    return Row(
+        number=number,
+        text=text,
+        rating=_rating(_cell(record, mapping.get("rating"))),
+        posted_at=_date(record.get(mapping["date"]) if mapping.get("date") else None),
+        source=_cell(record, mapping.get("source"))[:100],
+        author=_cell(record, mapping.get("author"))[:200],
+        product=_cell(record, mapping.get("product"))[:200],
+        language=_cell(record, mapping.get("language"))[:12].lower(),
+    )
+
+
+def _rating(raw: str) -> int | None:
+    if not raw:
+        return None
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*5|stars?|★)?", raw.strip().lower())
+    if not match:
+        raise ValueError(f"rating {raw[:20]!r} is not a number from 1 to 5")
+    value = round(float(match.group(1)))
+    if not 1 <= value <= 5:
+        raise ValueError(f"rating {raw[:20]!r} is not between 1 and 5")
+    return value
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                 "%Y年%m月%d日")
+
+
+def _date(raw: object) -> datetime | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, datetime):
+        return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 < raw < 1e11:
+        return datetime.fromtimestamp(raw, tz=timezone.utc)
+    value = str(raw).strip()
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        for fmt in _DATE_FORMATS:
+            try:
+                parsed = datetime.strptime(value, fmt)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise ValueError(f"date {value[:30]!r} is not a date (use YYYY-MM-DD)")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)

@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.db import models
+
+
+class ImportStatus(models.TextChoices):
+    PENDING = "pending"
+    COMMITTED = "committed"
+    FAILED = "failed"
+
+
+class ModerationStatus(models.TextChoices):
+    """Kept here so readers of texts need not import moderation (see docs/ARCHITECTURE.md)."""
+
+    UNCHECKED = "unchecked"
+    APPROVED = "approved"
+    PENDING = "pending"
+    HIDDEN = "hidden"
+    REJECTED = "rejected"
+
+
+class TextImport(models.Model):
+    """One uploaded file. The payload is kept so a retried task can re-read it on any worker machine."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="imports")
+    job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="text_import")
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=10)
+    file_sha256 = models.CharField(max_length=64)
+    mapping = models.JSONField(default=dict, blank=True)
+    payload = models.BinaryField()
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_new = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.status})"
+
+
+class CustomerText(models.Model):
+    """One piece of customer voice. `text` is cleaned and redacted: the only form later stages see."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="texts")
+    text_import = models.ForeignKey(TextImport, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="texts")
+    text = models.TextField()
+    original_text = models.TextField()
+    content_hash = models.CharField(max_length=64)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    product = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=12, blank=True)
+    redactions = models.JSONField(default=dict, blank=True)
+    moderation_status = models.CharField(
+        max_length=20, choices=ModerationStatus.choices, default=ModerationStatus.UNCHECKED
+    )
+    # False while its import is still being written: a failed import leaves nothing visible.
+    is_live = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "content_hash"], name="unique_text_per_workspace")
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "is_live", "posted_at"]),
+            models.Index(fields=["workspace", "source"]),
+            models.Index(fields=["workspace", "language"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("texts/", views.texts, name="texts"),
+    path("texts/<int:text_id>/", views.text_detail, name="text"),
+    path("search/", views.search, name="search"),
+    path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path("status/", views.status, name="status"),
+    path("settings/", views.workspace_settings, name="settings"),
+    path("workspace/switch/", views.switch_workspace, name="switch_workspace"),
+]

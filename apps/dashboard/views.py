@@ -1,0 +1,151 @@
+"""Browser pages. Thin: each view resolves the workspace, calls selectors, renders a template.
+Actions (upload, test the model) go through the JSON API from static/js/app.js."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.accounts.permissions import MANAGE, VIEW_ORIGINALS
+from apps.accounts.selectors import memberships_of
+from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
+from apps.corpus import selectors as corpus
+from apps.embeddings.backends import MODELS
+from apps.embeddings.services import start_reembedding
+from apps.jobs.selectors import get_job, recent_jobs
+from apps.llm import selectors as llm
+from apps.search.selectors import more_like_this, semantic_search
+
+from .health import component_health
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    components = component_health()
+    healthy = all(c["ok"] for c in components.values())
+    body = {"status": "ok" if healthy else "degraded",
+            "components": {name: {"state": "up" if c["ok"] else "down", **c} for name, c in components.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _filters_from(request: HttpRequest) -> corpus.TextFilters:
+    def value(name: str) -> str | None:
+        return request.GET.get(name) or None
+
+    rating = value("rating")
+    return corpus.TextFilters(
+        date_from=value("date_from"), date_to=value("date_to"),
+        rating=int(rating) if rating and rating.isdigit() else None,
+        source=value("source"), language=value("language"), product=value("product"),
+    )
+
+
+@workspace_required()
+def home(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace_ctx.workspace
+    count, latest = corpus.list_texts(ws, corpus.TextFilters(), limit=8, offset=0)
+    return render(request, "dashboard/home.html", {
+        "text_count": count, "latest": latest, "imports": corpus.recent_imports(ws),
+        "jobs": recent_jobs(ws, 8), "memberships": memberships_of(request.user),
+    })
+
+
+@workspace_required()
+def texts(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace_ctx.workspace
+    try:
+        filters = _filters_from(request)
+        count, _ = corpus.list_texts(ws, filters, limit=1, offset=0)
+    except Exception:  # a malformed date in the query string
+        messages.error(request, "Some filters were not valid and were ignored.")
+        filters = corpus.TextFilters()
+    qs = filters.apply(corpus.live_texts(ws)).order_by("-posted_at", "-id")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "dashboard/texts.html", {
+        "page": page, "filters": filters, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
+    })
+
+
+@workspace_required()
+def text_detail(request: HttpRequest, text_id: int) -> HttpResponse:
+    ws = request.workspace_ctx.workspace
+    text = corpus.get_text(ws, text_id)
+    if text is None:
+        raise Http404("No such text in this workspace.")
+    return render(request, "dashboard/text_detail.html", {
+        "text": text, "similar": more_like_this(ws, text_id, 8) or [],
+        "show_original": request.workspace_ctx.can(VIEW_ORIGINALS),
+    })
+
+
+@workspace_required()
+def search(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace_ctx.workspace
+    query = request.GET.get("q", "")[:1000]
+    hits = semantic_search(ws, query, 20, _filters_from(request)) if query.strip() else []
+    return render(request, "dashboard/search.html", {"query": query, "hits": hits,
+                                                     "choices": corpus.filter_choices(ws)})
+
+
+@workspace_required()
+def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    job = get_job(request.workspace_ctx.workspace, job_id)
+    if job is None:
+        raise Http404("No such job in this workspace.")
+    return render(request, "dashboard/job.html", {"job": job})
+
+
+@workspace_required()
+def status(request: HttpRequest) -> HttpResponse:
+    ctx = request.workspace_ctx
+    return render(request, "dashboard/status.html", {
+        "components": component_health(), "llm_model": settings.MURMUR_LLM_MODEL,
+        "usage": llm.usage_by_feature(ctx.workspace) if ctx.can(MANAGE) else None,
+        "budget": llm.budget_state(ctx.workspace) if ctx.can(MANAGE) else None,
+    })
+
+
+@workspace_required(MANAGE)
+def workspace_settings(request: HttpRequest) -> HttpResponse:
+    ctx = request.workspace_ctx
+    if request.method == "POST":
+        model = request.POST.get("embedding_model", "")
+        if model not in MODELS:
+            messages.error(request, "Choose one of the listed embedding models.")
+        elif model == ctx.workspace.embedding_model:
+            messages.info(request, "That model is already in use.")
+        else:
+            job = start_reembedding(ctx, model)
+            messages.success(request, "Re-embedding started; search keeps using the current model until it ends.")
+            return redirect("dashboard:job", job_id=job.pk)
+    return render(request, "dashboard/settings.html", {"models": MODELS.values()})
+
+
+@require_POST
+@workspace_required()
+def switch_workspace(request: HttpRequest) -> HttpResponse:
+    wanted = request.POST.get("workspace_id", "")
+    if wanted.isdigit() and any(m.workspace_id == int(wanted) for m in memberships_of(request.user)):
+        request.session[SESSION_WORKSPACE_KEY] = int(wanted)
+    return redirect("dashboard:home")
+
+
+def forbidden(request: HttpRequest, exception=None) -> HttpResponse:
+    message = str(exception) if exception and str(exception) else "You do not have access to this page."
+    return render(request, "errors/error.html", {"title": "Forbidden", "message": message}, status=403)
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "errors/error.html", {"title": "Not found", "message": "That page does not exist."},
+                  status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/error.html", {"title": "Something went wrong",
+                                                 "message": "The error was logged. Try again in a moment."},
+                  status=500)

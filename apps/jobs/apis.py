@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from .models import Job
+from .selectors import get_job
+
+router = Router(tags=["jobs"])
+
+
+class JobOut(Schema):
+    id: UUID
+    kind: str
+    status: str
+    done: int
+    total: int
+    percent: int
+    message: str
+    error: str
+    result: dict[str, Any]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def job_out(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total,
+        "percent": job.percent, "message": job.message, "error": job.error, "result": job.result,
+        "created_at": job.created_at, "finished_at": job.finished_at,
+    }
+
+
+@router.get("/jobs/{job_id}", response=JobOut)
+def job_detail(request: HttpRequest, job_id: UUID):
+    job = get_job(request.auth.workspace, job_id)
+    if job is None:
+        raise HttpError(404, "No such job in this workspace.")
+    return job_out(job)

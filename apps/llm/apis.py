@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from apps.accounts.permissions import MANAGE
+
+from . import selectors, services
+from .gateway import LLMError
+
+router = Router(tags=["llm"])
+
+
+class PlaygroundIn(Schema):
+    question: str
+
+
+class PlaygroundOut(Schema):
+    answer: str
+    model: str
+    tokens_in: int
+    tokens_out: int
+    latency_ms: int
+    cached: bool
+
+
+class BudgetIn(Schema):
+    monthly_tokens: int | None
+
+
+@router.post("/llm/test", response=PlaygroundOut)
+def test_model(request: HttpRequest, payload: PlaygroundIn):
+    if not payload.question.strip():
+        raise HttpError(400, "Ask a question.")
+    try:
+        return services.ask_playground(request.auth, payload.question)
+    except LLMError as exc:
+        raise HttpError(503, str(exc)) from exc
+
+
+@router.get("/llm/usage")
+def usage(request: HttpRequest):
+    request.auth.require(MANAGE)
+    return {"features": selectors.usage_by_feature(request.auth.workspace),
+            "budget": selectors.budget_state(request.auth.workspace)}
+
+
+@router.put("/llm/budget")
+def budget(request: HttpRequest, payload: BudgetIn):
+    if payload.monthly_tokens is not None and payload.monthly_tokens < 0:
+        raise HttpError(400, "monthly_tokens must be positive, or null for no limit.")
+    services.set_budget(request.auth, payload.monthly_tokens)
+    return selectors.budget_state(request.auth.workspace)

@@ -1,0 +1,328 @@
+"""The one LLM gateway. Every feature calls `run` or `run_many` with a prompt template, variables and a
+pydantic output schema; nothing else in Murmur talks to a model server.
+
+It speaks vLLM's OpenAI-compatible HTTP API, so a CPU vLLM in development and a GPU fleet in production
+are the same code. It spreads requests across every server in VLLM_BASE_URL with bounded concurrency
+each (continuous batching needs many requests in flight), skips servers whose circuit is open, retries
+connection errors and 5xx with backoff, sends the JSON schema as a structured-output constraint, validates
+the answer, retries invalid output, caches validated outputs and records tokens and latency per call.
+Database work stays on the calling thread; worker threads only do HTTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Generic, TypeVar
+
+import httpx
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+from pydantic import BaseModel, ValidationError
+
+from apps.accounts.models import Workspace
+
+from .models import LLMBudget, LLMCacheEntry, LLMCall
+from .prompts import load_prompt
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+
+
+class LLMError(Exception):
+    """An LLM problem, phrased for the user."""
+
+
+class LLMUnavailable(LLMError):
+    """No model server answers. Jobs wait and retry; nothing is lost."""
+
+
+class LLMOutputInvalid(LLMError):
+    """The model kept answering with output that does not match the schema."""
+
+
+class LLMBudgetExceeded(LLMError):
+    pass
+
+
+class LLMCancelled(LLMError):
+    pass
+
+
+@dataclass(frozen=True)
+class LLMRequest(Generic[T]):
+    prompt: str
+    version: int
+    variables: dict[str, Any]
+    schema: type[T]
+    max_tokens: int = 512
+    temperature: float = 0.0
+    seed: int = 0  # vary it to get different variants of the same prompt
+
+
+@dataclass
+class LLMResult(Generic[T]):
+    output: T
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: int = 0
+    cached: bool = False
+    model: str = ""
+    server: str = ""
+
+
+@dataclass
+class _Server:
+    base_url: str
+    slots: threading.Semaphore
+    failures: int = 0
+    open_until: float = 0.0
+
+    def available(self, now: float) -> bool:
+        return now >= self.open_until
+
+
+@dataclass
+class _Prepared:
+    request: LLMRequest
+    messages: list[dict[str, str]]
+    cache_key: str
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+class Gateway:
+    CIRCUIT_THRESHOLD = 3  # consecutive failures before a server is skipped
+    CIRCUIT_COOLDOWN_S = 15.0
+
+    def __init__(self, base_urls: Sequence[str], model: str, *, api_key: str = "", concurrency: int = 8,
+                 timeout_s: float = 300.0, max_attempts: int = 3, transport: httpx.BaseTransport | None = None,
+                 backoff_s: float = 0.5):
+        if not base_urls:
+            raise ValueError("At least one VLLM_BASE_URL is needed.")
+        self.model = model
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self.backoff_s = backoff_s
+        self._servers = [_Server(url.rstrip("/"), threading.Semaphore(concurrency)) for url in base_urls]
+        self._lock = threading.Lock()
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=5.0), headers=headers,
+                                  transport=transport, limits=httpx.Limits(max_connections=concurrency * 4))
+
+    # --- public API -------------------------------------------------------------------------------
+
+    def run(self, request: LLMRequest[T], *, workspace: Workspace | None, feature: str) -> LLMResult[T]:
+        result = self.run_many([request], workspace=workspace, feature=feature)[0]
+        if isinstance(result, LLMError):
+            raise result
+        return result
+
+    def run_many(self, requests: Sequence[LLMRequest], *, workspace: Workspace | None, feature: str,
+                 should_cancel: Callable[[], bool] | None = None) -> list[LLMResult | LLMError]:
+        """Send all requests concurrently (bounded per server). Each slot gets a result or an LLMError;
+        LLMUnavailable and LLMBudgetExceeded are raised, since no request can succeed then."""
+        check_budget(workspace)
+        prepared = [self._prepare(r) for r in requests]
+        results: list[LLMResult | LLMError | None] = [None] * len(prepared)
+        cached = {e.key: e for e in LLMCacheEntry.objects.filter(key__in=[p.cache_key for p in prepared])}
+        pending: list[int] = []
+        for i, p in enumerate(prepared):
+            entry = cached.get(p.cache_key)
+            if entry is not None:
+                try:
+                    results[i] = LLMResult(p.request.schema.model_validate(entry.output), cached=True,
+                                           model=self.model)
+                    continue
+                except ValidationError:
+                    pass  # the schema changed since: ask again
+            pending.append(i)
+        cancelled = threading.Event()
+
+        def work(i: int) -> LLMResult | LLMError:
+            if cancelled.is_set() or (should_cancel is not None and should_cancel()):
+                cancelled.set()
+                return LLMCancelled("The job was cancelled.")
+            return self._call(prepared[i])
+
+        if pending:
+            workers = min(len(pending), self.concurrency * len(self._servers))
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
+                for i, outcome in zip(pending, pool.map(work, pending)):
+                    results[i] = outcome
+        self._record(prepared, results, workspace, feature)
+        for outcome in results:
+            if isinstance(outcome, (LLMUnavailable, LLMBudgetExceeded)):
+                raise outcome
+        return results  # type: ignore[return-value]
+
+    def health(self) -> list[dict[str, Any]]:
+        states = []
+        for server in self._servers:
+            try:
+                response = self._http.get(f"{server.base_url}/models", timeout=3.0)
+                models = [m.get("id") for m in response.json().get("data", [])] if response.is_success else []
+                ok = response.is_success and self.model in models
+                detail = "ok" if ok else (f"serves {models}, not {self.model}" if response.is_success
+                                         else f"HTTP {response.status_code}")
+            except (httpx.HTTPError, ValueError) as exc:
+                ok, detail = False, f"unreachable ({type(exc).__name__})"
+            states.append({"url": server.base_url, "ok": ok, "detail": detail,
+                           "circuit_open": not server.available(time.monotonic())})
+        return states
+
+    # --- internals --------------------------------------------------------------------------------
+
+    def _prepare(self, request: LLMRequest) -> _Prepared:
+        template = load_prompt(request.prompt, request.version)
+        messages = template.render(request.variables)
+        schema = request.schema.model_json_schema()
+        key_material = json.dumps(
+            [self.model, template.name, template.version, template.fingerprint, messages, schema,
+             request.max_tokens, request.temperature, request.seed], sort_keys=True, ensure_ascii=False)
+        body = {
+            "model": self.model, "messages": messages, "max_tokens": request.max_tokens,
+            "temperature": request.temperature, "seed": request.seed,
+            "response_format": {"type": "json_schema",
+                                "json_schema": {"name": request.schema.__name__, "schema": schema, "strict": True}},
+        }
+        return _Prepared(request, messages, hashlib.sha256(key_material.encode()).hexdigest(), body)
+
+    def _acquire(self) -> _Server:
+        deadline = time.monotonic() + 600
+        while True:
+            now = time.monotonic()
+            with self._lock:
+                usable = [s for s in self._servers if s.available(now)]
+            if not usable:
+                raise LLMUnavailable("The language model server is not reachable. Jobs will wait and resume "
+                                     "when it is back.")
+            random.shuffle(usable)  # spread load; then take the first with a free slot
+            for server in usable:
+                if server.slots.acquire(blocking=False):
+                    return server
+            if now > deadline:
+                raise LLMUnavailable("The language model servers are saturated.")
+            time.sleep(0.02)
+
+    def _mark(self, server: _Server, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                server.failures, server.open_until = 0, 0.0
+            else:
+                server.failures += 1
+                if server.failures >= self.CIRCUIT_THRESHOLD:
+                    server.open_until = time.monotonic() + self.CIRCUIT_COOLDOWN_S
+
+    def _call(self, p: _Prepared) -> LLMResult | LLMError:
+        connection_errors = 0
+        invalid_outputs = 0
+        last_problem = ""
+        body = dict(p.body)
+        while True:
+            try:
+                server = self._acquire()
+            except LLMUnavailable as exc:
+                return exc
+            started = time.monotonic()
+            try:
+                response = self._http.post(f"{server.base_url}/chat/completions", json=body)
+            except httpx.HTTPError as exc:
+                response, last_problem = None, f"{type(exc).__name__}: {exc}"
+            finally:
+                server.slots.release()
+            latency_ms = int((time.monotonic() - started) * 1000)
+            if response is None or response.status_code >= 500 or response.status_code == 429:
+                self._mark(server, ok=False)
+                connection_errors += 1
+                if response is not None:
+                    last_problem = f"HTTP {response.status_code}"
+                logger.warning("LLM server %s failed (%s), attempt %d", server.base_url, last_problem,
+                               connection_errors)
+                if connection_errors >= self.max_attempts:
+                    return LLMUnavailable("The language model server did not answer "
+                                          f"({last_problem}). Jobs will wait and resume when it is back.")
+                time.sleep(self.backoff_s * 2 ** (connection_errors - 1))
+                continue
+            self._mark(server, ok=True)
+            if response.status_code >= 400:
+                detail = _error_message(response)
+                return LLMError(f"The language model rejected the request: {detail}")
+            data = response.json()
+            usage = data.get("usage") or {}
+            try:
+                content = data["choices"][0]["message"]["content"] or ""
+                output = p.request.schema.model_validate(json.loads(content))
+            except (KeyError, IndexError, TypeError, json.JSONDecodeError, ValidationError) as exc:
+                invalid_outputs += 1
+                last_problem = f"{type(exc).__name__}: {str(exc)[:200]}"
+                logger.warning("invalid LLM output for %s (attempt %d): %s", p.request.prompt, invalid_outputs,
+                               last_problem)
+                if invalid_outputs >= self.max_attempts:
+                    return LLMOutputInvalid(
+                        f"The language model returned invalid output {invalid_outputs} times for "
+                        f"{p.request.prompt}; nothing was stored. Try again or choose a stronger model.")
+                body = {**body, "seed": int(body.get("seed", 0)) + 1000}
+                continue
+            return LLMResult(output, tokens_in=int(usage.get("prompt_tokens", 0)),
+                             tokens_out=int(usage.get("completion_tokens", 0)), latency_ms=latency_ms,
+                             model=str(data.get("model", self.model)), server=server.base_url)
+
+    def _record(self, prepared: list[_Prepared], results: list, workspace: Workspace | None, feature: str) -> None:
+        calls, entries = [], []
+        for p, outcome in zip(prepared, results):
+            template = p.request
+            common = {"workspace": workspace, "feature": feature, "prompt": template.prompt,
+                      "prompt_version": template.version, "model": self.model}
+            if isinstance(outcome, LLMResult):
+                calls.append(LLMCall(**common, server=outcome.server, tokens_in=outcome.tokens_in,
+                                     tokens_out=outcome.tokens_out, latency_ms=outcome.latency_ms,
+                                     cached=outcome.cached))
+                if not outcome.cached:
+                    entries.append(LLMCacheEntry(key=p.cache_key, output=outcome.output.model_dump(mode="json"),
+                                                 tokens_out=outcome.tokens_out))
+            elif isinstance(outcome, LLMError) and not isinstance(outcome, LLMCancelled):
+                calls.append(LLMCall(**common, ok=False, error=str(outcome)[:300]))
+        LLMCall.objects.bulk_create(calls)
+        LLMCacheEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+        return str(data.get("error", {}).get("message") or data.get("message") or data)[:300]
+    except ValueError:
+        return f"HTTP {response.status_code}"
+
+
+def tokens_used_this_month(workspace: Workspace) -> int:
+    start = timezone.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    totals = LLMCall.objects.filter(workspace=workspace, created_at__gte=start).aggregate(
+        i=Sum("tokens_in"), o=Sum("tokens_out"))
+    return (totals["i"] or 0) + (totals["o"] or 0)
+
+
+def check_budget(workspace: Workspace | None) -> None:
+    if workspace is None:
+        return
+    budget = LLMBudget.objects.filter(workspace=workspace).values_list("monthly_tokens", flat=True).first()
+    if budget is not None and tokens_used_this_month(workspace) >= budget:
+        raise LLMBudgetExceeded(
+            f"This workspace has used its LLM budget of {budget:,} tokens for this month. "
+            "An owner can raise it on the status page; new LLM work is paused until then.")
+
+
+@cache
+def get_gateway() -> Gateway:
+    """The process-wide gateway built from settings (one connection pool per worker process)."""
+    return Gateway(settings.VLLM_BASE_URLS, settings.MURMUR_LLM_MODEL, api_key=settings.VLLM_API_KEY,
+                   concurrency=settings.LLM_MAX_CONCURRENCY_PER_SERVER, timeout_s=settings.LLM_REQUEST_TIMEOUT_S,
+                   max_attempts=settings.LLM_MAX_ATTEMPTS)

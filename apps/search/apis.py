@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+
+from apps.corpus.apis import TextFilterParams, TextOut, text_out
+
+from . import selectors
+
+router = Router(tags=["search"])
+
+
+class SearchHit(TextOut):
+    score: float
+
+
+class SearchResults(Schema):
+    query: str
+    results: list[SearchHit]
+
+
+def _out(request: HttpRequest, hits: list[selectors.Hit]) -> list[dict]:
+    return [{**text_out(request.auth, hit.text), "score": round(hit.score, 4)} for hit in hits]
+
+
+@router.get("/search", response=SearchResults)
+def search(request: HttpRequest, q: str, filters: Query[TextFilterParams], k: int = 10):
+    if not 1 <= k <= 100:
+        raise HttpError(400, "k must be between 1 and 100.")
+    if len(q) > 1000:
+        raise HttpError(400, "The query is too long (1000 characters at most).")
+    hits = selectors.semantic_search(request.auth.workspace, q, k, filters.to_filters())
+    return {"query": q, "results": _out(request, hits)}
+
+
+@router.get("/texts/{text_id}/similar", response=SearchResults)
+def similar(request: HttpRequest, text_id: int, k: int = 10):
+    if not 1 <= k <= 100:
+        raise HttpError(400, "k must be between 1 and 100.")
+    hits = selectors.more_like_this(request.auth.workspace, text_id, k)
+    if hits is None:
+        raise HttpError(404, "No such text in this workspace, or it is not embedded yet.")
+    return {"query": f"similar to #{text_id}", "results": _out(request, hits)}

@@ -1,0 +1,50 @@
+"""The JSON API: one NinjaAPI, one router per app, Bearer token or browser session auth."""
+
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from apps.accounts.context import PermissionDenied
+from apps.accounts.web import API_AUTH
+from apps.corpus.apis import router as corpus_router
+from apps.jobs.apis import router as jobs_router
+from apps.llm.apis import router as llm_router
+from apps.search.apis import router as search_router
+
+api = NinjaAPI(
+    title="Murmur API",
+    version="1",
+    description="Customer voice in, market analysis and copy out. Authenticate with `Authorization: Bearer <token>` "
+    "(python manage.py issue_token USER --workspace NAME --role ROLE).",
+    auth=API_AUTH,
+    urls_namespace="api",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied):
+    return api.create_response(request, {"error": str(exc)}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(request, {"error": "Authentication required: send a valid Bearer token."}, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):
+    details = [{"field": ".".join(str(p) for p in e.get("loc", [])), "error": e.get("msg", "")} for e in exc.errors]
+    return api.create_response(request, {"error": "Invalid request.", "details": details}, status=400)
+
+
+api.add_router("/", jobs_router)
+api.add_router("/", corpus_router)
+api.add_router("/", search_router)
+api.add_router("/", llm_router)

@@ -1,0 +1,137 @@
+"""Fixtures for the whole suite. Everything is real: PostgreSQL+pgvector and Redis started by
+`python -m workers.launcher test`, real Celery worker processes, a real vLLM server and real models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from apps.accounts.context import WorkspaceContext
+from apps.accounts.services import ensure_member, issue_token
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests that need the vLLM server go last: the server loads while everything else runs.
+    items.sort(key=lambda item: item.get_closest_marker("llm") is not None)
+
+
+@dataclass
+class Member:
+    ctx: WorkspaceContext
+    token: str
+
+    @property
+    def workspace(self):
+        return self.ctx.workspace
+
+    @property
+    def user(self):
+        return self.ctx.user
+
+    def api(self) -> Client:
+        return Client(headers={"Authorization": f"Bearer {self.token}"})
+
+    def browser(self) -> Client:
+        client = Client()
+        client.force_login(self.user)
+        return client
+
+
+@pytest.fixture
+def make_member(db):
+    def make(role: str = "owner", workspace: str = "Acme", username: str | None = None) -> Member:
+        membership = ensure_member(username or f"{role}-{workspace}".lower().replace(" ", "-"), workspace, role)
+        ctx = WorkspaceContext(workspace=membership.workspace, user=membership.user, role=membership.role)
+        return Member(ctx=ctx, token=issue_token(membership))
+
+    return make
+
+
+@pytest.fixture
+def owner(make_member) -> Member:
+    return make_member("owner")
+
+
+def _database_url_for_workers() -> str:
+    db = settings.DATABASES["default"]
+    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
+    return f"postgresql://{db['USER']}@{host}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real worker process consuming every queue, on the test database, through the real broker."""
+    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    log = open(Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "ingest,embed,llm,default", "-c", "2",
+         "-n", f"test-{os.getpid()}@%h", "-l", "INFO"],
+        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    from config.celery import app
+
+    deadline = time.monotonic() + 120
+    while not app.control.inspect(timeout=1).ping():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"The test worker did not start; see {log.name}")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def wait_for_job(client: Client, job_id: str, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "failed"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} did not finish in {timeout}s: {job}")
+
+
+@pytest.fixture(scope="session")
+def llm_base_url() -> str:
+    """The real vLLM server's URL, once it answers. Fails (never skips) if it cannot start."""
+    url = settings.VLLM_BASE_URLS[0]
+    state_file = os.environ.get("MURMUR_VLLM_STATE")
+    deadline = time.monotonic() + 1500
+    while time.monotonic() < deadline:
+        if state_file and Path(state_file).exists() and Path(state_file).read_text().startswith("failed"):
+            pytest.fail(f"The vLLM server could not start: {Path(state_file).read_text()}")
+        try:
+            if httpx.get(f"{url}/models", timeout=2).is_success:
+                return url
+        except httpx.HTTPError:
+            pass
+        time.sleep(2)
+    pytest.fail(f"The vLLM server at {url} did not become ready in time.")
+
+
+def import_now(member: Member, filename: str, data: bytes, mapping: dict | None = None):
+    """Run an import in this process (no worker): validate, store, embed. For tests of the services."""
+    from apps.corpus.services import Upload, process_import, start_import
+    from apps.embeddings.services import embed_import, embed_texts
+
+    text_import = start_import(member.ctx, Upload(filename, data, mapping or {}))
+    process_import(text_import.pk)
+    text_import.refresh_from_db()
+    embed_import(member.workspace.pk, text_import.pk, str(text_import.job_id))  # queues batches on commit…
+    ids = list(text_import.texts.values_list("pk", flat=True))
+    embed_texts(member.workspace.pk, member.workspace.embedding_model, ids)  # …which we run right here
+    return text_import
