@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import httpx
 import pytest
@@ -70,10 +73,73 @@ def _database_url_for_workers() -> str:
     return f"postgresql://{db['USER']}@{host}:{db['PORT']}/{db['NAME']}"
 
 
+class Proxy:
+    """A TCP forwarder to the vLLM server that tests can switch off and on to stage an outage."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.is_up = True
+        self.open: set[socket.socket] = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def down(self) -> None:
+        with self.lock:
+            self.is_up = False
+            for s in self.open:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+            self.open.clear()
+
+    def up(self) -> None:
+        with self.lock:
+            self.is_up = True
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.sock.accept()
+            try:
+                if not self.is_up:
+                    raise OSError("down")
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := a.recv(65536):
+                b.sendall(data)
+        for s in (a, b):
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+
+
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def llm_proxy() -> Proxy:
+    """Workers reach vLLM through this proxy, so a test can take the model server away and bring it back."""
+    parsed = urlparse(settings.VLLM_BASE_URLS[0])
+    return Proxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, llm_proxy):
     """A real worker process consuming every queue, on the test database, through the real broker."""
-    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
+           "VLLM_BASE_URL": llm_proxy.url()}
     log = open(Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log", "ab")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "ingest,embed,llm,default", "-c", "2",

@@ -10,6 +10,7 @@ REDIS_URL (Redis), VLLM_BASE_URL (OpenAI-compatible vLLM). Everything lives unde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -76,19 +77,15 @@ class Supervisor:
         self.stopping = True
         for proc in self.children.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + timeout
         for proc in self.children.values():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
 
 
 class Services:
@@ -134,7 +131,7 @@ class Services:
             say(f"starting vLLM ({self.llm_model}) on 127.0.0.1:{port}")
             self.vllm_process = vllm.start_vllm(model_dir, self.llm_model, port, venv, self.root / "vllm.log",
                                                 max_model_len=int(os.environ.get("MURMUR_LLM_MAX_LEN", "4096")))
-            vllm.wait_ready(f"http://127.0.0.1:{port}", 900, self.vllm_process)
+            vllm.wait_ready(f"http://127.0.0.1:{port}/v1", 900, self.vllm_process)
             self.vllm_state.write_text("ready")
             say(f"vLLM ready: http://127.0.0.1:{port}/v1 serves {self.llm_model}")
         except Exception as exc:  # reported to tests and the status page; the rest of the app runs on

@@ -45,9 +45,12 @@ def strip_html(raw: str) -> str:
 
 
 def clean_text(raw: str) -> str:
-    """HTML stripped, Unicode NFKC-normalised, control characters dropped, whitespace collapsed."""
+    """HTML stripped, Unicode NFC-normalised, control characters dropped, whitespace collapsed.
+
+    NFC rather than NFKC: NFKC would turn Chinese full-width punctuation into ASCII and change the
+    customers' own words, which copy and reports quote verbatim."""
     text = strip_html(raw)
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFC", text)
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _SPACES.sub(" ", text)
     return _NEWLINES.sub("\n", text).strip()

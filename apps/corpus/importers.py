@@ -11,7 +11,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from charset_normalizer import from_bytes
 
@@ -174,7 +174,8 @@ def _csv_records(text: str, delimiter: str | None) -> tuple[list[dict], list[str
             raise ImportValidationError("The CSV file has no header row.")
         columns = [h.strip() for h in header]
         if len(set(c.lower() for c in columns)) != len(columns):
-            raise ImportValidationError("The CSV header names a column twice.", [{"row": 1, "error": "duplicate column"}])
+            raise ImportValidationError("The CSV header names a column twice.",
+                                        [{"row": 1, "error": "duplicate column"}])
         records = []
         for values in reader:
             if len(values) > len(columns) and any(v.strip() for v in values[len(columns):]):
@@ -182,7 +183,7 @@ def _csv_records(text: str, delimiter: str | None) -> tuple[list[dict], list[str
                     "A row has more values than the header has columns; check the delimiter and quoting.",
                     [{"row": reader.line_num, "error": f"{len(values)} values for {len(columns)} columns"}],
                 )
-            records.append(dict(zip(columns, values)))
+            records.append(dict(zip(columns, values, strict=False)))
         return records, columns
     except csv.Error as exc:
         raise ImportValidationError(f"The CSV file is malformed: {exc}.") from exc
@@ -263,7 +264,7 @@ def _xlsx_records(data: bytes) -> tuple[list[dict], list[str]]:
         if not header or all(_blank(h) for h in header):
             raise ImportValidationError("The first sheet has no header row.")
         columns = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
-        records = [dict(zip(columns, values)) for values in rows]
+        records = [dict(zip(columns, values, strict=False)) for values in rows]
         workbook.close()
     except ImportValidationError:
         raise
@@ -350,9 +351,9 @@ def _date(raw: object) -> datetime | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=timezone.utc)
+        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 < raw < 1e11:
-        return datetime.fromtimestamp(raw, tz=timezone.utc)
+        return datetime.fromtimestamp(raw, tz=UTC)
     value = str(raw).strip()
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -366,4 +367,4 @@ def _date(raw: object) -> datetime | None:
                 continue
     if parsed is None:
         raise ValueError(f"date {value[:30]!r} is not a date (use YYYY-MM-DD)")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

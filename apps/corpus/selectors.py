@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
 
@@ -24,9 +24,9 @@ class TextFilters:
     def apply(self, qs: QuerySet[CustomerText], prefix: str = "") -> QuerySet[CustomerText]:
         conditions = {}
         if self.date_from:
-            conditions["posted_at__gte"] = datetime.combine(self.date_from, time.min, tzinfo=timezone.utc)
+            conditions["posted_at__gte"] = datetime.combine(self.date_from, time.min, tzinfo=UTC)
         if self.date_to:
-            conditions["posted_at__lte"] = datetime.combine(self.date_to, time.max, tzinfo=timezone.utc)
+            conditions["posted_at__lte"] = datetime.combine(self.date_to, time.max, tzinfo=UTC)
         if self.rating is not None:
             conditions["rating"] = self.rating
         if self.source:
@@ -42,7 +42,9 @@ def live_texts(workspace: Workspace) -> QuerySet[CustomerText]:
     return CustomerText.objects.filter(workspace=workspace, is_live=True)
 
 
-def list_texts(workspace: Workspace, filters: TextFilters, *, limit: int, offset: int) -> tuple[int, list[CustomerText]]:
+def list_texts(
+    workspace: Workspace, filters: TextFilters, *, limit: int, offset: int
+) -> tuple[int, list[CustomerText]]:
     qs = filters.apply(live_texts(workspace)).order_by("-posted_at", "-id")
     return qs.count(), list(qs[offset:offset + limit])
 

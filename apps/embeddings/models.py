@@ -15,3 +15,6 @@ class TextEmbedding(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["text", "model"], name="one_embedding_per_model")]
         indexes = [models.Index(fields=["workspace", "model"])]
+
+    def __str__(self) -> str:
+        return f"{self.model} vector of text {self.text_id}"

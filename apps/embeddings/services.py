@@ -32,7 +32,7 @@ def embed_texts(workspace_id: int, model_name: str, text_ids: list[int]) -> int:
     vectors = get_backend(model_name).encode([text for _, text in missing])
     TextEmbedding.objects.bulk_create(
         [TextEmbedding(text_id=pk, workspace_id=workspace_id, model=model_name, embedding=vector)
-         for (pk, _), vector in zip(missing, vectors)],
+         for (pk, _), vector in zip(missing, vectors, strict=False)],
         ignore_conflicts=True,
     )
     return len(missing)

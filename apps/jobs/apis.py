@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from . import services
 from .models import Job
 from .selectors import get_job
 
@@ -41,4 +42,16 @@ def job_detail(request: HttpRequest, job_id: UUID):
     job = get_job(request.auth.workspace, job_id)
     if job is None:
         raise HttpError(404, "No such job in this workspace.")
+    return job_out(job)
+
+
+@router.post("/jobs/{job_id}/cancel", response=JobOut)
+def job_cancel(request: HttpRequest, job_id: UUID):
+    job = get_job(request.auth.workspace, job_id)
+    if job is None:
+        raise HttpError(404, "No such job in this workspace.")
+    if job.created_by_id != request.auth.user.pk and request.auth.role != "owner":
+        raise HttpError(403, "Only the job's creator or an owner can cancel it.")
+    services.request_cancel(job)
+    job.refresh_from_db()
     return job_out(job)

@@ -24,6 +24,7 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     params = models.JSONField(default=dict, blank=True)  # what the job works on, for retries and progress
     result = models.JSONField(default=dict, blank=True)
+    cancel_requested = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -31,6 +32,9 @@ class Job(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id} ({self.status})"
 
     @property
     def is_finished(self) -> bool:
@@ -41,6 +45,3 @@ class Job(models.Model):
         if self.status == JobStatus.SUCCEEDED:
             return 100
         return int(100 * self.done / self.total) if self.total else 0
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.id} ({self.status})"

@@ -69,6 +69,19 @@ def fail(job_id: UUID, error: str) -> None:
     )
 
 
+def set_message(job_id: UUID, message: str) -> None:
+    Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(message=message[:300])
+
+
+def request_cancel(job: Job) -> None:
+    """Ask a running job to stop; LLM jobs drop their requests not yet sent, then fail as cancelled."""
+    Job.objects.filter(pk=job.pk, status__in=UNFINISHED).update(cancel_requested=True)
+
+
+def cancel_requested(job_id: UUID) -> bool:
+    return Job.objects.filter(pk=job_id, cancel_requested=True).exists()
+
+
 def retry(job: Job) -> None:
     Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
         status=JobStatus.QUEUED, error="", done=0, finished_at=None, message="Retrying."

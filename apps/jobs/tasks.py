@@ -1,4 +1,4 @@
-"""The base class for tracked tasks: a task that gives up for good marks its job failed."""
+"""Base classes for tracked tasks: a task that gives up for good marks its job failed."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 
 from celery import Task
 from django.db import InterfaceError, OperationalError
+
+from apps.llm.gateway import LLMError, LLMUnavailable
 
 from . import services
 
@@ -32,3 +34,27 @@ class TrackedTask(Task):
         if job_id:
             services.fail(job_id, "The job stopped because of an internal error. Retry it; if it fails again, "
                                   "contact your administrator.")
+
+
+class LLMJobTask(TrackedTask):
+    """Tasks that call the LLM gateway. While no model server answers, the job waits (the task is
+    retried with growing delays, for hours) and says so; other LLM errors fail the job with their message."""
+
+    abstract = True
+    LLM_WAIT_RETRIES = 300
+    LLM_WAIT_MAX_DELAY_S = 60
+
+    def __call__(self, *args, **kwargs):
+        job_id = kwargs.get("job_id")
+        try:
+            return super().__call__(*args, **kwargs)
+        except LLMUnavailable as exc:
+            attempt = self.request.retries + 1
+            if job_id:
+                services.set_message(job_id, f"Waiting for the language model server (attempt {attempt}): {exc}")
+            raise self.retry(exc=exc, countdown=min(self.LLM_WAIT_MAX_DELAY_S, 2 ** min(attempt, 6)),
+                             max_retries=self.LLM_WAIT_RETRIES) from exc
+        except LLMError as exc:
+            if job_id:
+                services.fail(job_id, str(exc))
+            return None

@@ -25,6 +25,14 @@ class PlaygroundOut(Schema):
     cached: bool
 
 
+class BatchIn(Schema):
+    questions: list[str]
+
+
+class JobAccepted(Schema):
+    job_id: str
+
+
 class BudgetIn(Schema):
     monthly_tokens: int | None
 
@@ -37,6 +45,17 @@ def test_model(request: HttpRequest, payload: PlaygroundIn):
         return services.ask_playground(request.auth, payload.question)
     except LLMError as exc:
         raise HttpError(503, str(exc)) from exc
+
+
+@router.post("/llm/batch", response={202: JobAccepted})
+def question_batch(request: HttpRequest, payload: BatchIn):
+    if len(payload.questions) > 1000:
+        raise HttpError(400, "At most 1000 questions per batch.")
+    try:
+        job = services.start_question_batch(request.auth, payload.questions)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+    return 202, {"job_id": str(job.pk)}
 
 
 @router.get("/llm/usage")

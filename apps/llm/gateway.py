@@ -18,9 +18,10 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -145,24 +146,34 @@ class Gateway:
                 except ValidationError:
                     pass  # the schema changed since: ask again
             pending.append(i)
-        cancelled = threading.Event()
-
-        def work(i: int) -> LLMResult | LLMError:
-            if cancelled.is_set() or (should_cancel is not None and should_cancel()):
-                cancelled.set()
-                return LLMCancelled("The job was cancelled.")
-            return self._call(prepared[i])
-
         if pending:
-            workers = min(len(pending), self.concurrency * len(self._servers))
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="llm") as pool:
-                for i, outcome in zip(pending, pool.map(work, pending)):
-                    results[i] = outcome
+            self._send_all(prepared, pending, results, should_cancel)
         self._record(prepared, results, workspace, feature)
         for outcome in results:
             if isinstance(outcome, (LLMUnavailable, LLMBudgetExceeded)):
                 raise outcome
         return results  # type: ignore[return-value]
+
+    def _send_all(self, prepared: list[_Prepared], pending: list[int], results: list,
+                  should_cancel: Callable[[], bool] | None) -> None:
+        """Keep up to concurrency × servers requests in flight. `should_cancel` is asked on this thread
+        (it may touch the database) between completions; requests not yet sent are then dropped."""
+        width = min(len(pending), self.concurrency * len(self._servers))
+        queue = iter(pending)
+        with ThreadPoolExecutor(max_workers=width, thread_name_prefix="llm") as pool:
+            in_flight = {pool.submit(self._call, prepared[i]): i for i in islice(queue, width)}
+            while in_flight:
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    results[in_flight.pop(future)] = future.result()
+                if should_cancel is not None and should_cancel():
+                    for i in queue:
+                        results[i] = LLMCancelled("The job was cancelled.")
+                    break
+                for i in islice(queue, len(finished)):
+                    in_flight[pool.submit(self._call, prepared[i])] = i
+            for future, i in in_flight.items():  # already sent when the job was cancelled
+                results[i] = future.result()
 
     def health(self) -> list[dict[str, Any]]:
         states = []
@@ -278,7 +289,7 @@ class Gateway:
 
     def _record(self, prepared: list[_Prepared], results: list, workspace: Workspace | None, feature: str) -> None:
         calls, entries = [], []
-        for p, outcome in zip(prepared, results):
+        for p, outcome in zip(prepared, results, strict=False):
             template = p.request
             common = {"workspace": workspace, "feature": feature, "prompt": template.prompt,
                       "prompt_version": template.version, "model": self.model}

@@ -22,6 +22,9 @@ class LLMCall(models.Model):
     class Meta:
         indexes = [models.Index(fields=["workspace", "feature", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.feature}: {self.prompt} v{self.prompt_version}"
+
 
 class LLMCacheEntry(models.Model):
     """Validated outputs keyed on model + prompt version + inputs: re-running unchanged work costs nothing."""
@@ -31,9 +34,15 @@ class LLMCacheEntry(models.Model):
     tokens_out = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    def __str__(self) -> str:
+        return self.key
+
 
 class LLMBudget(models.Model):
     """A workspace's monthly token allowance (input + output). No row means no limit."""
 
     workspace = models.OneToOneField("accounts.Workspace", on_delete=models.CASCADE, related_name="llm_budget")
     monthly_tokens = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.monthly_tokens} tokens/month"

@@ -64,7 +64,7 @@ def load_prompt(name: str, version: int) -> PromptTemplate:
     if not path.exists():
         raise PromptError(f"No prompt file {path.relative_to(APPS_DIR.parent)}.")
     sections = re.split(r"^# (system|user)\s*$", path.read_text(), flags=re.MULTILINE)
-    parts = dict(zip(sections[1::2], (s.strip() for s in sections[2::2])))
+    parts = dict(zip(sections[1::2], (s.strip() for s in sections[2::2]), strict=False))
     if set(parts) != {"system", "user"}:
         raise PromptError(f"{path.name} must have a '# system' and a '# user' section.")
     return PromptTemplate(name=name, version=version, system=parts["system"].replace("{DATA_RULES}", DATA_RULES),

@@ -16,7 +16,8 @@ def usage_by_feature(workspace: Workspace, days: int = 30) -> list[dict]:
     rows = (
         LLMCall.objects.filter(workspace=workspace, created_at__gte=since)
         .values("feature")
-        .annotate(calls=Count("id"), cached=Count("id", filter=Q(cached=True)), failed=Count("id", filter=Q(ok=False)),
+        .annotate(calls=Count("id"), cached_calls=Count("id", filter=Q(cached=True)),
+                  failed_calls=Count("id", filter=Q(ok=False)),
                   tokens_in=Sum("tokens_in"), tokens_out=Sum("tokens_out"),
                   avg_latency_ms=Avg("latency_ms", filter=Q(cached=False, ok=True)))
         .order_by("feature")

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from apps.accounts.context import WorkspaceContext
-from apps.accounts.permissions import MANAGE, VIEW
+from django.db import transaction
 
-from .gateway import LLMRequest, get_gateway
+from apps.accounts.context import WorkspaceContext
+from apps.accounts.permissions import ANALYZE, MANAGE, VIEW
+from apps.jobs import services as jobs
+from apps.jobs.models import Job
+
+from .gateway import LLMRequest, LLMResult, get_gateway
 from .models import LLMBudget
 from .schemas import PlaygroundAnswer
 
@@ -25,3 +29,41 @@ def set_budget(ctx: WorkspaceContext, monthly_tokens: int | None) -> None:
         LLMBudget.objects.filter(workspace=ctx.workspace).delete()
     else:
         LLMBudget.objects.update_or_create(workspace=ctx.workspace, defaults={"monthly_tokens": monthly_tokens})
+
+
+def start_question_batch(ctx: WorkspaceContext, questions: list[str]) -> Job:
+    """Many questions as one job on the `llm` queue: a diagnostic of the serving path (and what the
+    LLM benchmark measures). One task for the whole batch; the gateway keeps many requests in flight."""
+    ctx.require(ANALYZE)
+    questions = [q.strip()[:1000] for q in questions if q.strip()]
+    if not questions:
+        raise ValueError("Give at least one question.")
+    with transaction.atomic():
+        job = jobs.create_job(ctx.workspace, "llm_batch", total=len(questions), user=ctx.user,
+                              params={"questions": questions})
+        from .tasks import answer_question_batch
+
+        transaction.on_commit(lambda: answer_question_batch.delay(job_id=str(job.pk)))
+    return job
+
+
+def answer_question_batch(job_id: str) -> None:
+    job = Job.objects.select_related("workspace").get(pk=job_id)
+    if job.is_finished:
+        return
+    jobs.mark_running(job.pk, total=len(job.params["questions"]), message="Asking the model.")
+    requests = [LLMRequest("llm/playground", 1, {"question": q}, PlaygroundAnswer, max_tokens=120)
+                for q in job.params["questions"]]
+    results = get_gateway().run_many(requests, workspace=job.workspace, feature="llm_batch",
+                                     should_cancel=lambda: jobs.cancel_requested(job.pk))
+    if jobs.cancel_requested(job.pk):
+        jobs.fail(job.pk, "Cancelled.")
+        return
+    answers = [r.output.answer if isinstance(r, LLMResult) else None for r in results]
+    errors = [str(r) for r in results if not isinstance(r, LLMResult)]
+    tokens_out = sum(r.tokens_out for r in results if isinstance(r, LLMResult))
+    if errors and len(errors) == len(results):
+        jobs.fail(job.pk, errors[0])
+        return
+    jobs.succeed(job.pk, {"answers": answers, "errors": errors, "tokens_out": tokens_out},
+                 message=f"{len(answers) - len(errors)} answers.")

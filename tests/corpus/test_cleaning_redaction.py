@@ -9,7 +9,8 @@ def test_html_is_stripped_and_scripts_dropped():
 
 
 def test_unicode_and_whitespace_normalised():
-    assert clean_text("ｆｕｌｌ\u00a0width\u200b  text\r\n\r\n next") == "full width text\nnext"
+    assert clean_text("cafe\u0301\u00a0width\u200b  text\r\n\r\n next") == "caf\u00e9 width text\nnext"
+    assert clean_text("很好，谢谢！") == "很好，谢谢！"  # full-width punctuation is the customer's own
 
 
 def test_redacts_email_phone_card_and_names():

@@ -7,11 +7,11 @@ from apps.jobs.models import Job
 from tests.conftest import import_now
 
 CSV = (
-    "text,rating,date,source,author\n"
-    "The lamp is bright and warm,5,2026-10-01,app_store,Ann Lee\n"
-    "Battery died after the update. Email me: ann@example.com,1,2026-10-02,support_ticket,Ann Lee\n"
-    "<b>Setup</b> took two minutes,4,2026-10-03,survey,Bo\n"
-).encode()
+    b"text,rating,date,source,author\n"
+    b"The lamp is bright and warm,5,2026-10-01,app_store,Ann Lee\n"
+    b"Battery died after the update. Email me: ann@example.com,1,2026-10-02,support_ticket,Ann Lee\n"
+    b"<b>Setup</b> took two minutes,4,2026-10-03,survey,Bo\n"
+)
 
 
 def test_import_stores_clean_redacted_texts_and_finishes_job(owner):
