@@ -191,8 +191,7 @@ def run() -> int:
 
 def test(pytest_args: list[str]) -> int:
     """One fresh PostgreSQL and Redis for the session, one vLLM server (SmolLM2) started alongside."""
-    root = data_dir() / "test"
-    shutil.rmtree(root, ignore_errors=True)
+    root = data_dir() / f"test-{os.getpid()}"  # concurrent runs (several checkouts) never share state
     root.mkdir(parents=True)
     os.environ.setdefault("MURMUR_PG_PORT", str(free_port()))
     services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_TEST_LLM_MODEL", "smollm2-135m"))
@@ -205,14 +204,35 @@ def test(pytest_args: list[str]) -> int:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def bench(args: list[str]) -> int:
+    """`bench NAME [ARGS]`: one benchmark from bench/ on fresh embedded services (vLLM only for llm)."""
+    name, *rest = args or ["ingest"]
+    root = data_dir() / f"bench-{os.getpid()}"
+    root.mkdir(parents=True)
+    os.environ.setdefault("MURMUR_PG_PORT", str(free_port()))
+    if name != "llm" and not os.environ.get("VLLM_BASE_URL"):
+        os.environ["VLLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # not needed: don't start one
+    services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_LLM_MODEL", "smollm2-135m"))
+    try:
+        env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1"}
+        if services.vllm_thread is not None:
+            services.vllm_thread.join()
+        return subprocess.run([PYTHON, "-m", f"bench.{name}", *rest], env=env, cwd=REPO).returncode
+    finally:
+        services.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.launcher")
-    parser.add_argument("command", choices=["run", "test"])
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    parser.add_argument("command", choices=["run", "test", "bench"])
+    parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "run":
         return run()
-    return test(args.pytest_args)
+    if args.command == "bench":
+        return bench(args.args)
+    return test(args.args)
 
 
 if __name__ == "__main__":
