@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -43,6 +44,11 @@ class TextFilterParams(Schema):
         return selectors.TextFilters(**self.dict())
 
 
+# Higher layers (insights) register functions that add their fields to texts in the API without corpus
+# importing them: each takes (workspace, text ids) and returns {text id: {field: value}}.
+TEXT_ENRICHERS: list[Callable[[Any, list[int]], dict[int, dict[str, Any]]]] = []
+
+
 class TextOut(Schema):
     id: int
     text: str
@@ -55,11 +61,23 @@ class TextOut(Schema):
     language: str
     moderation: str
     created_at: datetime
+    sentiment: dict[str, Any] | None = None
+    intent: str | None = None
+    themes: list[dict[str, Any]] = []
 
 
 class TextPage(Schema):
     count: int
     results: list[TextOut]
+
+
+def texts_out(ctx: WorkspaceContext, texts: list[CustomerText]) -> list[dict[str, Any]]:
+    rows = [text_out(ctx, t) for t in texts]
+    for enrich in TEXT_ENRICHERS:
+        extra = enrich(ctx.workspace, [t.pk for t in texts])
+        for row in rows:
+            row.update(extra.get(row["id"], {}))
+    return rows
 
 
 def text_out(ctx: WorkspaceContext, text: CustomerText) -> dict[str, Any]:
@@ -96,7 +114,7 @@ def list_texts(request: HttpRequest, filters: Query[TextFilterParams], limit: in
     if not 1 <= limit <= 500 or offset < 0:
         raise HttpError(400, "limit must be 1..500 and offset >= 0.")
     count, texts = selectors.list_texts(request.auth.workspace, filters.to_filters(), limit=limit, offset=offset)
-    return {"count": count, "results": [text_out(request.auth, t) for t in texts]}
+    return {"count": count, "results": texts_out(request.auth, texts)}
 
 
 @router.get("/texts/{text_id}", response=TextOut)
@@ -104,4 +122,4 @@ def text_detail(request: HttpRequest, text_id: int):
     text = selectors.get_text(request.auth.workspace, text_id)
     if text is None:
         raise HttpError(404, "No such text in this workspace.")
-    return text_out(request.auth, text)
+    return texts_out(request.auth, [text])[0]

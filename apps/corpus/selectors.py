@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from apps.accounts.models import Workspace
 
-from .models import CustomerText, TextImport
+from .models import CustomerText, ModerationStatus, TextImport
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,17 @@ class TextFilters:
 
 def live_texts(workspace: Workspace) -> QuerySet[CustomerText]:
     return CustomerText.objects.filter(workspace=workspace, is_live=True)
+
+
+# Texts moderation has not cleared stay out of analysis and copy grounding until a moderator approves them.
+NOT_ANALYSABLE = (ModerationStatus.PENDING, ModerationStatus.HIDDEN, ModerationStatus.REJECTED)
+
+
+def analysable_texts(workspace: Workspace, include_unreviewed: bool = False) -> QuerySet[CustomerText]:
+    """Live texts that insights and copy may use. `include_unreviewed` (a workspace policy) also lets
+    pending texts in; hidden and rejected ones never are."""
+    excluded = (ModerationStatus.HIDDEN, ModerationStatus.REJECTED) if include_unreviewed else NOT_ANALYSABLE
+    return live_texts(workspace).exclude(moderation_status__in=excluded)
 
 
 def list_texts(

