@@ -6,10 +6,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from apps.accounts.context import PermissionDenied
 from apps.accounts.web import API_AUTH
+from apps.copy.apis import router as copy_router
 from apps.corpus.apis import router as corpus_router
 from apps.insights.apis import router as insights_router
 from apps.jobs.apis import router as jobs_router
 from apps.llm.apis import router as llm_router
+from apps.moderation.apis import router as moderation_router
 from apps.search.apis import router as search_router
 
 api = NinjaAPI(
@@ -49,4 +51,6 @@ api.add_router("/", jobs_router)
 api.add_router("/", corpus_router)
 api.add_router("/", search_router)
 api.add_router("/", llm_router)
+api.add_router("/", moderation_router)
 api.add_router("/", insights_router)
+api.add_router("/", copy_router)

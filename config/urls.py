@@ -12,6 +12,9 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("insights/", include("apps.insights.urls")),
+    path("moderation/", include("apps.moderation.urls")),
+    path("copy/", include("apps.copy.urls")),
     path("", include("apps.dashboard.urls")),
 ]
 

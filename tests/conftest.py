@@ -192,7 +192,7 @@ def llm_base_url() -> str:
 def import_now(member: Member, filename: str, data: bytes, mapping: dict | None = None):
     """Run an import in this process (no worker): validate, store, embed. For tests of the services."""
     from apps.corpus.services import Upload, process_import, start_import
-    from apps.embeddings.services import embed_import, embed_texts
+    from apps.embeddings.services import embed_import, embed_texts, refresh_job
 
     text_import = start_import(member.ctx, Upload(filename, data, mapping or {}))
     process_import(text_import.pk)
@@ -200,4 +200,5 @@ def import_now(member: Member, filename: str, data: bytes, mapping: dict | None 
     embed_import(member.workspace.pk, text_import.pk, str(text_import.job_id))  # queues batches on commit…
     ids = list(text_import.texts.values_list("pk", flat=True))
     embed_texts(member.workspace.pk, member.workspace.embedding_model, ids)  # …which we run right here
+    refresh_job(str(text_import.job_id))
     return text_import

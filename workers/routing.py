@@ -17,6 +17,10 @@ TASK_ROUTES = {
     "apps.embeddings.tasks.*": {"queue": "embed"},
     "apps.llm.tasks.*": {"queue": "llm"},
     "apps.insights.tasks.*": {"queue": "llm"},
+    # Moderation's fast stage is part of the import pipeline and bulk decisions are database work: only the
+    # LLM judge belongs on the llm queue (exact names win over the patterns).
+    "apps.moderation.tasks.screen_texts": {"queue": "ingest"},
+    "apps.moderation.tasks.apply_bulk_decision": {"queue": "default"},
     "apps.moderation.tasks.*": {"queue": "llm"},
     "apps.copy.tasks.*": {"queue": "llm"},
     "apps.replies.tasks.*": {"queue": "llm"},

@@ -18,6 +18,7 @@ from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.corpus import selectors as corpus
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
+from apps.insights import selectors as insights
 from apps.jobs.selectors import get_job, recent_jobs
 from apps.llm import selectors as llm
 from apps.search.selectors import more_like_this, semantic_search
@@ -48,10 +49,22 @@ def _filters_from(request: HttpRequest) -> corpus.TextFilters:
 @workspace_required()
 def home(request: HttpRequest) -> HttpResponse:
     ws = request.workspace_ctx.workspace
+    try:
+        filters = _filters_from(request)
+        filtered = filters.apply(corpus.analysable_texts(ws))
+        chart = insights.dashboard_series(filtered)
+    except Exception:  # a malformed date in the query string
+        messages.error(request, "Some filters were not valid and were ignored.")
+        filters, filtered = corpus.TextFilters(), corpus.analysable_texts(ws)
+        chart = insights.dashboard_series(filtered)
     count, latest = corpus.list_texts(ws, corpus.TextFilters(), limit=8, offset=0)
+    run = insights.latest_run(ws)
+    top = [i for i in insights.insights(run) if i.kind in ("pain_point", "feature_request", "opportunity")][:6] \
+        if run else []
     return render(request, "dashboard/home.html", {
         "text_count": count, "latest": latest, "imports": corpus.recent_imports(ws),
-        "jobs": recent_jobs(ws, 8), "memberships": memberships_of(request.user),
+        "jobs": recent_jobs(ws, 8), "memberships": memberships_of(request.user), "chart": chart,
+        "run": run, "top_insights": top, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
     })
 
 
@@ -64,10 +77,20 @@ def texts(request: HttpRequest) -> HttpResponse:
     except Exception:  # a malformed date in the query string
         messages.error(request, "Some filters were not valid and were ignored.")
         filters = corpus.TextFilters()
-    qs = filters.apply(corpus.live_texts(ws)).order_by("-posted_at", "-id")
+    theme = request.GET.get("theme", "")
+    qs = insights.filter_by_signals(
+        filters.apply(corpus.live_texts(ws)), theme=int(theme) if theme.isdigit() else None,
+        sentiment=request.GET.get("sentiment") or None, week=request.GET.get("week") or None,
+    ).order_by("-posted_at", "-id")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    signals = insights.text_signals(ws, [t.pk for t in page])
+    for text in page:
+        text.signals = signals.get(text.pk)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "dashboard/texts.html", {
-        "page": page, "filters": filters, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
+        "page": page, "filters": filters, "choices": corpus.filter_choices(ws), "query": query.urlencode(),
+        "theme": insights.get_theme(ws, int(theme)) if theme.isdigit() else None,
     })
 
 

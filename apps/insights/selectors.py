@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import QuerySet
 
@@ -65,3 +66,47 @@ def sentiment_over_time(run: AnalysisRun) -> dict:
 
 def insight_counts(run: AnalysisRun) -> dict[str, int]:
     return dict(Counter(run.insights.values_list("kind", flat=True)))
+
+
+def filter_by_signals(qs: QuerySet[CustomerText], *, theme: int | None = None, sentiment: str | None = None,
+                      week: str | None = None) -> QuerySet[CustomerText]:
+    """Narrow a texts queryset by what analysis found: theme (or sub-theme), sentiment, ISO week."""
+    from django.db.models import Q
+
+    if theme:
+        qs = qs.filter(Q(analysis__theme_id=theme) | Q(analysis__subtheme_id=theme))
+    if sentiment:
+        qs = qs.filter(analysis__sentiment=sentiment)
+    if week:
+        try:
+            year, number = week.split("-W")
+            start = datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
+        except ValueError:
+            return qs.none()
+        qs = qs.filter(posted_at__gte=start, posted_at__lt=start + timedelta(days=7))
+    return qs
+
+
+def dashboard_series(qs: QuerySet[CustomerText]) -> dict:
+    """Chart data for the given texts: sentiment per week, and volume and net sentiment per theme."""
+    from django.db.models import Count, Q
+    from django.db.models.functions import ExtractIsoYear, ExtractWeek
+
+    weekly = (qs.filter(posted_at__isnull=False, analysis__isnull=False)
+              .annotate(y=ExtractIsoYear("posted_at"), w=ExtractWeek("posted_at"))
+              .values("y", "w", "analysis__sentiment").annotate(n=Count("id")).order_by("y", "w"))
+    weeks: dict[str, dict[str, int]] = {}
+    for row in weekly:
+        key = f"{row['y']}-W{row['w']:02d}"
+        weeks.setdefault(key, {"positive": 0, "neutral": 0, "negative": 0})[row["analysis__sentiment"]] = row["n"]
+    themes = (qs.filter(analysis__theme__isnull=False)
+              .values("analysis__theme_id", "analysis__theme__label")
+              .annotate(n=Count("id"), pos=Count("id", filter=Q(analysis__sentiment="positive")),
+                        neg=Count("id", filter=Q(analysis__sentiment="negative")))
+              .order_by("-n")[:15])
+    return {
+        "weeks": list(weeks),
+        "sentiment": {s: [weeks[w][s] for w in weeks] for s in ("positive", "neutral", "negative")},
+        "themes": [{"id": t["analysis__theme_id"], "label": t["analysis__theme__label"], "count": t["n"],
+                    "net": round(100 * (t["pos"] - t["neg"]) / t["n"], 1)} for t in themes],
+    }

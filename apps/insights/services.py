@@ -42,9 +42,15 @@ from .schemas import Finding, ReportDraft, ThemeAnalysis
 logger = logging.getLogger(__name__)
 
 SUBTHEME_MIN_SIZE = 40
+WAIT_FOR_JOB_KINDS = ("import", "moderation")  # an analysis waits for new texts to be stored and checked
 EVIDENCE_ATTEMPTS = 3
 TEXTS_PER_THEME_PROMPT = 8
 QUOTE_CHARS = 400
+
+
+class NotYet(Exception):
+    """The run cannot start now (imports or moderation of new texts still running, or another worker holds
+    the workspace): the task retries it shortly."""
 
 
 class AnalysisAlreadyRunning(Exception):
@@ -117,8 +123,11 @@ def run_analysis(run_id: int) -> None:
     if run.status in ("succeeded", "failed"):
         return
     job_id = run.job_id
+    if Job.objects.filter(workspace=run.workspace, kind__in=WAIT_FOR_JOB_KINDS,
+                          status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists():
+        raise NotYet("Waiting for imports and moderation of new texts to finish.")
     if not _try_lock(run.workspace_id):
-        raise RuntimeError("another worker is running this workspace's analysis")  # retried by the task
+        raise NotYet("Another worker is analysing this workspace; waiting for it.")
     try:
         _run(run, job_id)
     finally:
@@ -273,8 +282,10 @@ def _run_checked(requests: list[LLMRequest], allowed: list[set[int]], findings_o
     calls = 0
     todo = list(range(len(requests)))
     for attempt in range(EVIDENCE_ATTEMPTS):
-        batch = [LLMRequest(r.prompt, r.version, r.variables, r.schema, r.max_tokens, r.temperature,
-                            r.seed + attempt) for r in (requests[i] for i in todo)]
+        # Retries sample (temperature > 0) with a new seed: at temperature 0 they would repeat the answer.
+        batch = [LLMRequest(r.prompt, r.version, r.variables, r.schema, r.max_tokens,
+                            r.temperature if attempt == 0 else 0.7, r.seed + attempt)
+                 for r in (requests[i] for i in todo)]
         outcomes = get_gateway().run_many(batch, workspace=workspace, feature=feature)
         calls += sum(1 for o in outcomes if isinstance(o, LLMResult) and not o.cached)
         retry = []
@@ -304,11 +315,20 @@ def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, r
         quotes = [_quote(rows, i) for i in _theme_prompt_rows(result)]
         requests.append(LLMRequest("insights/theme", 1, {
             "product_context": settings.product_context, "keywords": result.keywords, "texts": quotes,
-        }, ThemeAnalysis, max_tokens=700))
+        }, ThemeAnalysis, max_tokens=500))
         allowed.append({q["id"] for q in quotes})
     analyses, calls, notes = _run_checked(requests, allowed, _findings_of_theme, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
+    for analysis, ids in zip(analyses, allowed):
+        if analysis is not None:  # never store a statement without valid evidence
+            analysis.pain_points = _supported(analysis.pain_points, ids)
+            analysis.feature_requests = _supported(analysis.feature_requests, ids)
+            analysis.praise = _supported(analysis.praise, ids)
     return analyses, calls
+
+
+def _supported(findings: list, allowed: set[int]) -> list:
+    return [f for f in findings if f.evidence and set(f.evidence) <= allowed]
 
 
 def _snapshots(run: AnalysisRun, rows: list, results: list[_ThemeResult]) -> list[ThemeSnapshot]:
@@ -347,15 +367,14 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
     allowed = {q["id"] for q in quotes} | {q["id"] for q in competitor_quotes}
     request = LLMRequest("insights/report", 1, {
         "product_context": settings.product_context, "themes": themes, "texts": quotes,
-        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=1200)
+        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=800)
     drafts, calls, notes = _run_checked([request], [allowed], _report_findings, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
     draft = drafts[0]
     if draft is not None:
-        allowed_ids = allowed
-        draft.opportunities = [f for f in draft.opportunities if f.evidence and set(f.evidence) <= allowed_ids]
-        draft.product_ideas = [f for f in draft.product_ideas if f.evidence and set(f.evidence) <= allowed_ids]
-        draft.competitors = [f for f in draft.competitors if f.evidence and set(f.evidence) <= allowed_ids]
+        draft.opportunities = _supported(draft.opportunities, allowed)
+        draft.product_ideas = _supported(draft.product_ideas, allowed)
+        draft.competitors = _supported(draft.competitors, allowed)
     return draft, calls
 
 

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from apps.jobs import services as jobs
 from apps.jobs.tasks import LLMJobTask
 
 from . import services
@@ -13,7 +14,11 @@ class AnalysisTask(LLMJobTask):
 
 @shared_task(base=AnalysisTask, bind=True)
 def run_analysis_task(self, analysis_id: int, *, job_id: str) -> None:
-    services.run_analysis(analysis_id)
+    try:
+        services.run_analysis(analysis_id)
+    except services.NotYet as exc:
+        jobs.set_message(job_id, str(exc))
+        raise self.retry(exc=exc, countdown=10, max_retries=360) from exc
     services.sync_run_status()
 
 

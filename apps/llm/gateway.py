@@ -37,6 +37,7 @@ from .prompts import load_prompt
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
+RETRY_TEMPERATURE = 0.7
 
 
 class LLMError(Exception):
@@ -281,7 +282,9 @@ class Gateway:
                     return LLMOutputInvalid(
                         f"The language model returned invalid output {invalid_outputs} times for "
                         f"{p.request.prompt}; nothing was stored. Try again or choose a stronger model.")
-                body = {**body, "seed": int(body.get("seed", 0)) + 1000}
+                # Ask again differently: a new seed only matters when sampling, so sample.
+                body = {**body, "seed": int(body.get("seed", 0)) + 1000,
+                        "temperature": max(RETRY_TEMPERATURE, float(body.get("temperature", 0)))}
                 continue
             return LLMResult(output, tokens_in=int(usage.get("prompt_tokens", 0)),
                              tokens_out=int(usage.get("completion_tokens", 0)), latency_ms=latency_ms,

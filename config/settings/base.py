@@ -60,8 +60,10 @@ INSTALLED_APPS = [
     "apps.llm",
     "apps.corpus",
     "apps.embeddings",
+    "apps.moderation",
     "apps.search",
     "apps.insights",
+    "apps.copy",
     "apps.dashboard",
 ]
 

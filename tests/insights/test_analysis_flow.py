@@ -178,3 +178,14 @@ def test_analysis_api_and_texts_carry_sentiment_and_themes(owner, fake_model):
 def test_viewer_cannot_start_an_analysis(make_member, fake_model):
     viewer = make_member("viewer")
     assert viewer.api().post("/api/v1/analyses").status_code == 403
+
+
+def test_statements_that_stay_unsupported_are_dropped_not_stored(owner, monkeypatch):
+    import_now(owner, "r.csv", corpus_csv())
+    model = FakeModel(bogus_first=1000)  # always cites a text it was not shown
+    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
+    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    run = run_now(owner)
+    assert run.status == "succeeded"
+    assert not run.insights.exclude(kind__in=["emerging_theme", "fading_theme", "anomaly"]).exists()
+    assert any("cited texts it was not shown" in note for note in run.notes)

@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # SIGTERM -> SystemExit: subprocess.run kills a running conversion, and serve's finally stops vLLM.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # shells start background jobs ignoring SIGINT
 
     model_dir = prepare_model(args.model, args.data_dir, args.venv)
     if args.command == "prepare":

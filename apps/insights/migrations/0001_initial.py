@@ -12,6 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0001_initial'),
         ('corpus', '0001_initial'),
+        ('embeddings', '0001_initial'),  # creates the vector extension
         ('django_celery_beat', '0019_alter_periodictasks_options'),
         ('jobs', '0002_job_cancel_requested'),
     ]

@@ -1,0 +1,251 @@
+"""Deterministic checks of generated copy. Pure functions: no database, no model, no Django.
+
+- `find_banned`: the brand voice's words to avoid, case-insensitive; Latin words match whole words (with
+  common inflections: "cheap" also catches "cheaper"), Chinese terms match as substrings ("最" in "最好").
+- `find_unsupported_claims`: superlatives (best, #1, the first, 最, 第一 …), guarantees (guaranteed, risk-free,
+  100%, 保证, 永不 …) and numbers/percentages that no source quote (nor the user's own brief) contains.
+  A claim is flagged for the user, not removed: the user decides.
+- `segments`: a text cut into plain and flagged pieces, so a template can highlight claims while escaping
+  every character (no HTML is ever built from model or customer text).
+- `infer_sources`: the quotes a text visibly draws on (shared words), when the model cited none.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_LATIN = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
+_INFLECTIONS = r"(?:s|es|er|ers|est|ed|d|ing|ly)?"
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width letters and digits become ASCII) and case-folded."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+def _term_pattern(term: str) -> re.Pattern[str] | None:
+    term = normalise(term).strip()
+    if not term:
+        return None
+    if has_cjk(term):
+        return re.compile(re.escape(term))
+    body = r"\s+".join(re.escape(part) for part in term.split())
+    return re.compile(rf"(?<!{_LATIN}){body}{_INFLECTIONS}(?!{_LATIN})")
+
+
+def find_banned(text: str, words: Iterable[str]) -> list[str]:
+    """The banned words (as the brand voice spells them) that occur in `text`."""
+    haystack = normalise(text)
+    found = []
+    for word in words:
+        pattern = _term_pattern(word)
+        if pattern is not None and pattern.search(haystack) and word not in found:
+            found.append(word)
+    return found
+
+
+# --- unsupported claims -------------------------------------------------------------------------------
+
+SUPERLATIVE = "superlative"
+GUARANTEE = "guarantee"
+NUMBER = "number"
+
+_EN_SUPERLATIVES = [
+    r"best", r"greatest", r"biggest", r"fastest", r"cheapest", r"strongest", r"smartest", r"easiest",
+    r"lightest", r"brightest", r"safest", r"finest", r"highest", r"lowest", r"longest", r"quietest",
+    r"top[- ]rated", r"#\s?1", r"no\.\s?1", r"number[- ]one", r"(?:the|our|world'?s|industry'?s)\s+first",
+    r"first[- ]ever", r"the\s+only", r"world[- ]class", r"(?:industry|market)[- ]leading", r"unbeatable",
+    r"unmatched", r"unrivall?ed", r"unparall?eled", r"ultimate", r"perfect(?:ly)?", r"revolutionary",
+    r"(?:most|least)\s+[a-z]{3,}",
+]
+_EN_GUARANTEES = [
+    r"guarantee[sd]?", r"guaranteeing", r"promise[sd]?", r"risk[- ]free", r"no[- ]risk", r"zero[- ]risk",
+    r"money[- ]back", r"lifetime\s+(?:warranty|guarantee|access|support)", r"forever", r"proven", r"clinically",
+    r"certified", r"always\s+works", r"never\s+(?:fails?|breaks?|dies|lets\s+you\s+down)", r"100\s?%",
+    r"100\s+percent",
+]
+_ZH_SUPERLATIVES = [
+    "最(?![近后初终])[\u4e00-\u9fff]?", "第一(?!次)", "唯一", "首个", "首款", "首家", "首创", "顶级", "顶尖", "极致", "无与伦比",
+    "无可比拟", "史上", "全网", "领先", "世界级", "国家级", "王牌", "冠军", "独家", "万能", "完美",
+]
+_ZH_GUARANTEES = [
+    "保证", "确保", "承诺", "永久", "永不", "零风险", "无风险", "绝对", "包退", "包换", "无效退款", "百分百",
+    "立竿见影",
+]
+
+_EN_CLAIM_RE = [
+    (SUPERLATIVE, re.compile(rf"(?<!{_LATIN})(?:{'|'.join(_EN_SUPERLATIVES)})(?!{_LATIN})")),
+    (GUARANTEE, re.compile(rf"(?<!{_LATIN})(?:{'|'.join(_EN_GUARANTEES)})(?!{_LATIN})")),
+]
+_ZH_CLAIM_RE = [
+    (SUPERLATIVE, re.compile("|".join(_ZH_SUPERLATIVES))),
+    (GUARANTEE, re.compile("|".join(_ZH_GUARANTEES))),
+]
+
+# Arabic numbers (with thousands separators and decimals), optionally a percentage or a multiplier.
+_NUMBER_RE = re.compile(
+    r"(?<![0-9.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?(?:%|percent|x(?![a-z])|×|倍|成))?(?!\d)", re.IGNORECASE)
+# Chinese numerals used as multipliers or shares ("三倍", "八成"): the number claims of Chinese copy.
+_ZH_NUMERAL_RE = re.compile(r"([零一二两三四五六七八九十百]+)(倍|成(?!不变)|折)")
+_EN_MULTIPLIER_RE = re.compile(
+    rf"(?<!{_LATIN})(twice|double|triple|half|(two|three|four|five|ten)\s+times)(?!{_LATIN})")
+_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_EN_MULTIPLIERS = {"twice": 2, "double": 2, "triple": 3, "half": 0.5, "two": 2, "three": 3, "four": 4, "five": 5,
+                   "ten": 10}
+
+REASONS = {
+    SUPERLATIVE: "A superlative no customer quote says. Back it up or soften it.",
+    GUARANTEE: "A guarantee or absolute promise no customer quote makes. Check you can honour it.",
+    NUMBER: "A number that appears in no customer quote and not in your brief. Check it is true.",
+}
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # superlative, guarantee, number
+    text: str  # the words as they appear in the copy
+    start: int
+    end: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _zh_numeral_value(numeral: str) -> float | None:
+    """一 → 1, 十 → 10, 二十 → 20, 三十五 → 35, 两 → 2; None for anything fancier."""
+    if "百" in numeral:
+        return None
+    if "十" in numeral:
+        tens, _, units = numeral.partition("十")
+        tens_value = _ZH_DIGITS.get(tens) if tens else 1
+        units_value = _ZH_DIGITS.get(units) if units else 0
+        if tens_value is None or units_value is None:
+            return None
+        return float(tens_value * 10 + units_value)
+    if len(numeral) == 1:
+        return float(_ZH_DIGITS[numeral])
+    return None
+
+
+def numbers_in(text: str) -> list[tuple[float, int, int]]:
+    """(value, start, end) of every number in the text (NFKC-normalised offsets equal the original's for
+    the characters we match, except full-width digits; we scan the normalised text and map back by length)."""
+    found: list[tuple[float, int, int]] = []
+    for m in _NUMBER_RE.finditer(text):
+        whole = m.group(1).replace(",", "")
+        value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
+        found.append((value, m.start(), m.end()))
+    for m in _ZH_NUMERAL_RE.finditer(text):
+        value = _zh_numeral_value(m.group(1))
+        if value is not None:
+            found.append((value, m.start(), m.end()))
+    for m in _EN_MULTIPLIER_RE.finditer(text):
+        word = (m.group(2) or m.group(1)).lower()
+        found.append((float(_EN_MULTIPLIERS[word]), m.start(), m.end()))
+    return found
+
+
+def _fold_offsets(text: str) -> str:
+    """A same-length, case-folded, width-normalised copy of `text`, so match offsets index the original."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        out.append(folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
+    return "".join(out)
+
+
+def find_unsupported_claims(text: str, sources: Iterable[str], brief_facts: Iterable[str] = ()) -> list[Claim]:
+    """Superlatives, guarantees and numbers in `text` that none of the `sources` (customer quotes) supports.
+
+    A superlative or guarantee is supported when a source uses the same words; a number when a source or the
+    user's own brief (`brief_facts`: product name, goal, key message) contains the same value."""
+    source_list = [s for s in sources if s]
+    folded_sources = [_fold_offsets(s) for s in source_list]
+    haystack = _fold_offsets(text)
+    claims: list[Claim] = []
+    for kind, pattern in [*_EN_CLAIM_RE, *_ZH_CLAIM_RE]:
+        for m in pattern.finditer(haystack):
+            words = re.sub(r"\s+", " ", m.group(0).strip())
+            if not words or any(words in s for s in folded_sources):
+                continue
+            claims.append(Claim(kind, text[m.start():m.end()], m.start(), m.end(), REASONS[kind]))
+    known = {round(v, 6) for s in [*folded_sources, *(_fold_offsets(f) for f in brief_facts)]
+             for v, _, _ in numbers_in(s)}
+    for value, start, end in numbers_in(haystack):
+        if round(value, 6) not in known:
+            claims.append(Claim(NUMBER, text[start:end], start, end, REASONS[NUMBER]))
+    return _without_overlaps(claims)
+
+
+def _without_overlaps(claims: list[Claim]) -> list[Claim]:
+    """Sorted by position; where two claims overlap the longer one wins (e.g. "100%" over "100")."""
+    kept: list[Claim] = []
+    for claim in sorted(claims, key=lambda c: (c.start, -(c.end - c.start))):
+        if kept and claim.start < kept[-1].end:
+            continue
+        kept.append(claim)
+    return kept
+
+
+def segments(text: str, claims: Iterable[dict | Claim]) -> list[dict]:
+    """`text` split into consecutive pieces: {"text": ..., "claim": None or the claim dict}."""
+    items = sorted((c.as_dict() if isinstance(c, Claim) else dict(c) for c in claims), key=lambda c: c["start"])
+    pieces: list[dict] = []
+    position = 0
+    for claim in items:
+        start, end = int(claim["start"]), int(claim["end"])
+        if start < position or end > len(text) or text[start:end] != claim["text"]:
+            continue  # stale offsets (the text changed): show it unflagged rather than misplaced
+        if start > position:
+            pieces.append({"text": text[position:start], "claim": None})
+        pieces.append({"text": text[start:end], "claim": claim})
+        position = end
+    if position < len(text):
+        pieces.append({"text": text[position:], "claim": None})
+    return pieces
+
+
+# --- grounding --------------------------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have i in is it its me my of on or our so that the this to was "
+    "we were with you your it's not no very just all can will get got more than too".split())
+
+
+def _tokens(text: str) -> set[str]:
+    folded = normalise(text)
+    words = {w for w in re.findall(r"[a-z0-9\u00c0-\u024f']{3,}", folded) if w not in _STOPWORDS}
+    cjk = "".join(_CJK.findall(folded))
+    bigrams = {cjk[i:i + 2] for i in range(len(cjk) - 1)}
+    return words | bigrams
+
+
+def valid_sources(cited: Iterable[int], allowed: Iterable[int]) -> list[int]:
+    """The cited ids that were among the quotes shown, in citation order, without duplicates."""
+    allowed_set = set(allowed)
+    out: list[int] = []
+    for i in cited:
+        if i in allowed_set and i not in out:
+            out.append(i)
+    return out
+
+
+def infer_sources(text: str, quotes: Iterable[tuple[int, str]], limit: int = 3, min_shared: int = 2) -> list[int]:
+    """Ids of the quotes sharing the most words (or Chinese character pairs) with `text`, best first."""
+    mine = _tokens(text)
+    scored = []
+    for quote_id, quote in quotes:
+        shared = len(mine & _tokens(quote))
+        if shared >= min_shared:
+            scored.append((shared, quote_id))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return [quote_id for _, quote_id in scored[:limit]]

@@ -1,0 +1,59 @@
+"""Copy studio pages: the studio (brief, brand voice, requests, ideas), a request with its variants side by
+side, and an idea set. Thin: actions go through the JSON API from static/js/copy.js."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.accounts.permissions import ANALYZE, MANAGE
+from apps.accounts.web import workspace_required
+from apps.corpus.selectors import texts_by_ids
+from apps.insights import selectors as insights
+
+from . import selectors
+from .models import LOCALES, Channel, Length, ReadingLevel
+
+
+@workspace_required()
+def studio(request: HttpRequest) -> HttpResponse:
+    ctx = request.workspace_ctx
+    idea_set = selectors.latest_idea_set(ctx.workspace)
+    return render(request, "copy/studio.html", {
+        "voice": selectors.brand_voice(ctx.workspace), "requests": selectors.copy_requests(ctx.workspace),
+        "can_write": ctx.can(ANALYZE), "can_manage": ctx.can(MANAGE), "channels": Channel.choices,
+        "lengths": Length.choices, "locales": [(code, desc) for code, (_, desc) in LOCALES.items()],
+        "reading_levels": ReadingLevel.choices, "sliders": ("formality", "playfulness", "enthusiasm"),
+        "idea_set": idea_set, "has_analysis": insights.latest_run(ctx.workspace) is not None,
+    })
+
+
+@workspace_required()
+def request_detail(request: HttpRequest, copy_id: int) -> HttpResponse:
+    ctx = request.workspace_ctx
+    copy_request = selectors.get_copy_request(ctx.workspace, copy_id)
+    if copy_request is None:
+        raise Http404("No such copy request in this workspace.")
+    items = selectors.variants(copy_request)
+    texts = selectors.source_texts(ctx.workspace, items)
+    return render(request, "copy/request.html", {
+        "req": copy_request, "variants": [selectors.variant_view(v, texts) for v in items],
+        "quotes": (copy_request.grounding or {}).get("quotes", []),
+        "themes": (copy_request.grounding or {}).get("themes", []), "can_write": ctx.can(ANALYZE),
+    })
+
+
+@workspace_required()
+def ideas(request: HttpRequest, idea_set_id: int) -> HttpResponse:
+    ctx = request.workspace_ctx
+    idea_set = selectors.get_idea_set(ctx.workspace, idea_set_id)
+    if idea_set is None:
+        raise Http404("No such idea set in this workspace.")
+    rows = list(idea_set.ideas.all())
+    texts = texts_by_ids(ctx.workspace, sorted({i for idea in rows for i in idea.evidence}))
+    grouped: dict[str, list] = {}
+    for idea in rows:
+        grouped.setdefault(idea.get_kind_display(), []).append(
+            {"idea": idea, "quotes": [texts[i] for i in idea.evidence if i in texts]})
+    return render(request, "copy/ideas.html", {"idea_set": idea_set, "grouped": grouped,
+                                               "can_write": ctx.can(ANALYZE)})

@@ -1,0 +1,60 @@
+// Dashboard charts (Chart.js, shipped in static/vendor). Data comes from a json_script block; clicking a
+// bar opens the texts behind it.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  const source = document.getElementById("chart-data");
+  if (!source || typeof Chart === "undefined") return;
+  const data = JSON.parse(source.textContent);
+  const params = new URLSearchParams(window.location.search);
+  const textsUrl = (extra) => {
+    const query = new URLSearchParams();
+    for (const key of ["date_from", "date_to", "source", "language", "product", "rating"]) {
+      if (params.get(key)) query.set(key, params.get(key));
+    }
+    for (const [k, v] of Object.entries(extra)) query.set(k, v);
+    return "/texts/?" + query.toString();
+  };
+
+  const sentimentCanvas = document.getElementById("sentiment-chart");
+  if (sentimentCanvas) {
+    const colours = { positive: "#12805c", neutral: "#98a2b3", negative: "#c0362c" };
+    new Chart(sentimentCanvas, {
+      type: "bar",
+      data: {
+        labels: data.weeks,
+        datasets: ["negative", "neutral", "positive"].map((s) => ({ label: s, data: data.sentiment[s], backgroundColor: colours[s] })),
+      },
+      options: {
+        responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+        onClick: (event, elements, chart) => {
+          if (!elements.length) return;
+          const el = elements[0];
+          window.location = textsUrl({ week: data.weeks[el.index], sentiment: chart.data.datasets[el.datasetIndex].label });
+        },
+      },
+    });
+  }
+
+  const themesCanvas = document.getElementById("themes-chart");
+  if (themesCanvas) {
+    new Chart(themesCanvas, {
+      type: "bar",
+      data: {
+        labels: data.themes.map((t) => t.label),
+        datasets: [
+          { label: "texts", data: data.themes.map((t) => t.count), backgroundColor: "#4f46e5", xAxisID: "x" },
+          { label: "net sentiment", data: data.themes.map((t) => t.net), backgroundColor: data.themes.map((t) => (t.net >= 0 ? "#12805c" : "#c0362c")), xAxisID: "x2" },
+        ],
+      },
+      options: {
+        indexAxis: "y", responsive: true,
+        scales: { x: { position: "top", beginAtZero: true }, x2: { position: "bottom", min: -100, max: 100 } },
+        onClick: (event, elements) => {
+          if (!elements.length) return;
+          window.location = textsUrl({ theme: data.themes[elements[0].index].id });
+        },
+      },
+    });
+  }
+});
