@@ -91,7 +91,7 @@ class Supervisor:
 class Services:
     """The embedded PostgreSQL, Redis and vLLM, started only where no URL points elsewhere."""
 
-    def __init__(self, root: Path, *, persist: bool, llm_model: str):
+    def __init__(self, root: Path, *, persist: bool, llm_model: str, vllm_port: int | None = None):
         self.root = root
         self.postgres = None if os.environ.get("DATABASE_URL") else EmbeddedPostgres(
             root / "postgres", port=int(os.environ.get("MURMUR_PG_PORT", "5544")))
@@ -101,6 +101,7 @@ class Services:
         self.vllm_process: subprocess.Popen | None = None
         self.vllm_state = root / "vllm.state"
         self.vllm_thread: threading.Thread | None = None
+        self.vllm_port = vllm_port
 
     def start(self) -> dict[str, str]:
         env: dict[str, str] = {}
@@ -113,7 +114,7 @@ class Services:
             self.redis.start(persist=self.persist)
             env["REDIS_URL"] = self.redis.url()
         if not os.environ.get("VLLM_BASE_URL"):
-            port = int(os.environ.get("MURMUR_VLLM_PORT") or free_port())
+            port = int(os.environ.get("MURMUR_VLLM_PORT") or self.vllm_port or free_port())
             env["VLLM_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
             env["MURMUR_VLLM_STATE"] = str(self.vllm_state)
             self.vllm_state.write_text("starting")
@@ -155,7 +156,9 @@ def run() -> int:
     root = data_dir()
     logs = root / "logs"
     logs.mkdir(exist_ok=True)
-    services = Services(root, persist=True, llm_model=os.environ.get("MURMUR_LLM_MODEL", "qwen2.5-coder-1.5b"))
+    # The same port as the settings' default, so manage.py commands run beside `make run` find the model.
+    services = Services(root, persist=True, llm_model=os.environ.get("MURMUR_LLM_MODEL", "qwen2.5-coder-1.5b"),
+                        vllm_port=8100)
     supervisor = Supervisor()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -644,8 +644,9 @@ def regenerate_variant(ctx: WorkspaceContext, variant_id: int, copy_id: int | No
     if variant.request.status != CopyStatus.SUCCEEDED:
         raise CopyConflict("Wait for the generation to finish before regenerating a variant.")
     with transaction.atomic():
-        locked = CopyVariant.objects.select_for_update().select_related("regenerate_job").get(pk=variant.pk)
-        if locked.regenerate_job is not None and not locked.regenerate_job.is_finished:
+        locked = CopyVariant.objects.select_for_update().get(pk=variant.pk)
+        running = Job.objects.filter(pk=locked.regenerate_job_id).first() if locked.regenerate_job_id else None
+        if running is not None and not running.is_finished:
             raise CopyConflict("This variant is already being regenerated.")
         job = jobs.create_job(ctx.workspace, "copy_regenerate", total=2, user=ctx.user,
                               params={"copy_id": variant.request_id, "variant_id": variant.pk})

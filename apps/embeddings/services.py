@@ -14,6 +14,7 @@ from apps.corpus.models import CustomerText, TextImport
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
+from . import indexes
 from .backends import get_backend, spec
 from .models import TextEmbedding
 
@@ -61,6 +62,10 @@ def embed_import(workspace_id: int, text_import_id: int, job_id: str) -> None:
     if not ids:
         refresh_job(job_id)
         return
+    existing = TextEmbedding.objects.filter(model=model_name).count()
+    if len(ids) >= indexes.BULK_LOAD_MIN_ROWS and len(ids) >= existing:
+        # Load first, index after: the import outweighs what is indexed already. refresh_job rebuilds.
+        indexes.drop_for_bulk_load(model_name)
     queue_batches(workspace_id, model_name, ids, job_id)
 
 
@@ -106,6 +111,7 @@ def refresh_job(job_id: str) -> None:
                       message=f"Embedded {embedded} of {total} texts.")
     if embedded < total:
         return
+    indexes.ensure(model_name)  # after a bulk load: build the index once, before the job reports done
     if job.kind == "import":
         ids = list(scope.order_by("pk").values_list("pk", flat=True)[:1000])
         result = {"text_import_id": text_import.pk, "imported": text_import.rows_new,

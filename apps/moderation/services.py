@@ -355,8 +355,16 @@ def judge(cases: list[ModerationCase], *, wait_for_llm: bool = True) -> None:
             updates[case.pk] = judged_fields(case, result.output, policy)
         else:
             logger.warning("moderation judge failed for case %s: %s", case.pk, result)
-            updates[case.pk] = unjudged_fields(case, policy, f"the LLM judge could not decide ({result})")
+            updates[case.pk] = unjudged_fields(case, policy, _problem(result))
     _save_judged(workspace, updates)
+
+
+def _problem(error: LLMError) -> str:
+    if isinstance(error, LLMUnavailable):
+        return "the LLM judge was unreachable."
+    if isinstance(error, LLMBudgetExceeded):
+        return "this workspace's LLM budget for the month is used up."
+    return f"the LLM judge could not decide ({error})."
 
 
 def _save_judged(workspace: Workspace, updates: dict[int, dict[str, Any]]) -> None:

@@ -13,6 +13,8 @@ from urllib.parse import quote
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from apps.core.crypto import key_file, load_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("MURMUR_DATA_DIR", BASE_DIR / ".data")).resolve()
 
@@ -42,6 +44,10 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# Personal data (original texts, authors, uploaded files, exports) is encrypted at rest with these keys
+# (apps/core/crypto.py). Loaded here so a missing or malformed key stops every process at start-up.
+MURMUR_ENCRYPTION_KEYS = load_keys(os.environ.get("MURMUR_ENCRYPTION_KEYS"), key_file(DATA_DIR))
+
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
@@ -65,6 +71,7 @@ INSTALLED_APPS = [
     "apps.insights",
     "apps.copy",
     "apps.dashboard",
+    "apps.privacy",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +173,8 @@ MURMUR_MAX_IMPORT_ROWS = env_int("MURMUR_MAX_IMPORT_ROWS", 200_000)
 MURMUR_IMPORT_BATCH_SIZE = env_int("MURMUR_IMPORT_BATCH_SIZE", 2000)
 MURMUR_EMBED_BATCH_SIZE = env_int("MURMUR_EMBED_BATCH_SIZE", 256)
 MURMUR_DEFAULT_EMBEDDING_MODEL = os.environ.get("MURMUR_EMBEDDING_MODEL", "minilm-l6")
+MURMUR_EXPORT_TTL_DAYS = env_int("MURMUR_EXPORT_TTL_DAYS", 7)  # finished exports are deleted after this
+MURMUR_ERASURE_MAX_MATCHES = env_int("MURMUR_ERASURE_MAX_MATCHES", 5000)  # a broader search must be narrowed
 
 # LLM gateway: one or more OpenAI-compatible (vLLM) servers, comma separated.
 VLLM_BASE_URLS = env_list("VLLM_BASE_URL", "http://127.0.0.1:8100/v1")

@@ -62,7 +62,7 @@ class FakeModel:
             content = dict(self.content, sources=ids[:2] + [999999])
             if banned:
                 content["body"] += f" Not {self.banned_word}."
-        elif "positioning angles" in user:
+        elif "positioning angles" in system:
             ids = [int(i) for i in re.findall(r'"id": (\d+)', user.split('name="customer_texts"')[1])]
             with self.lock:
                 self.idea_calls += 1

@@ -50,7 +50,7 @@ def test_without_a_model_server_unsure_copy_waits_for_a_person(owner, no_model_s
     verdict = services.moderate_generated(owner.workspace, "reply_draft", 5, "You will regret buying this lamp")
     assert verdict.status == "pending" and verdict.stage == "fast"
     case = ModerationCase.objects.get(pk=verdict.case_id)
-    assert case.status == "pending" and "not reachable" in case.llm_error
+    assert case.status == "pending" and "unreachable" in case.llm_error
     assert "violence" in case.categories  # the suspicion is kept so the queue can be filtered by it
     with pytest.raises(services.LLMUnavailable):
         services.moderate_generated(owner.workspace, "reply_draft", 6, "You will regret this", wait_for_llm=True)

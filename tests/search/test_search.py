@@ -64,3 +64,18 @@ def test_exact_and_index_search_agree(owner):
     approx = [pk for pk, _ in nearest(owner.workspace, vector, 3, TextFilters())]
     exact = [pk for pk, _ in nearest(owner.workspace, vector, 3, TextFilters(), exact=True)]
     assert approx == exact
+
+
+def test_big_imports_load_first_and_index_after(owner, monkeypatch):
+    from apps.embeddings import indexes
+
+    monkeypatch.setattr(indexes, "BULK_LOAD_MIN_ROWS", 3)
+    dropped = []
+    real_drop = indexes.drop_for_bulk_load
+    monkeypatch.setattr(indexes, "drop_for_bulk_load", lambda model: (dropped.append(model), real_drop(model)))
+    import_now(owner, "r.csv", _csv())
+    assert dropped == ["minilm-l6"]
+    with connection.cursor() as cursor:  # rebuilt when the import's embedding finished
+        cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'textembedding_hnsw_minilm_l6'")
+        assert cursor.fetchone() is not None
+    assert semantic_search(owner.workspace, "power runs out quickly", k=1)[0].text.text.startswith("The battery")

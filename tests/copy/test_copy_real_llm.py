@@ -1,0 +1,60 @@
+"""Copy through the real broker, a real worker and the real vLLM server (SmolLM2 in tests: the structure,
+grounding, banned words and moderation are checked, not the prose)."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.copy import checks
+from apps.corpus.models import CustomerText
+from apps.moderation.models import ModerationCase
+from tests.conftest import wait_for_job
+from tests.insights.test_analysis_flow import corpus_csv
+
+pytestmark = [pytest.mark.llm, pytest.mark.django_db(transaction=True)]
+
+BANNED = ["cheap", "amazing", "awesome"]
+
+
+def test_copy_with_the_real_model(make_member, celery_worker, llm_base_url):
+    member = make_member("owner", "RealCopy")
+    api = member.api()
+    upload = api.post("/api/v1/imports", {"file": SimpleUploadedFile("r.csv", corpus_csv())})
+    assert wait_for_job(api, upload.json()["job_id"])["status"] == "succeeded"
+    voice = api.put("/api/v1/brand-voice", {"words_to_avoid": BANNED, "words_to_use": ["warm"], "formality": 2},
+                    content_type="application/json")
+    assert voice.status_code == 200, voice.content
+    brief = {"product": "Lumen reading lamp", "audience": "people who read in bed at night",
+             "goal": "pre-orders of the warm light model", "channel": "ad", "tone": "warm", "length": "short",
+             "variants": 2, "language": "en"}
+    started = api.post("/api/v1/copy", {"brief": brief}, content_type="application/json")
+    assert started.status_code == 202, started.content
+    job = wait_for_job(api, started.json()["job_id"], timeout=600)
+    assert job["status"] == "succeeded", job
+
+    body = api.get(f"/api/v1/copy/{started.json()['copy_id']}").json()
+    workspace_ids = set(CustomerText.objects.filter(workspace=member.workspace).values_list("pk", flat=True))
+    quote_ids = {q["id"] for q in body["grounding"]["quotes"]}
+    assert body["status"] == "succeeded" and quote_ids and quote_ids <= workspace_ids
+    assert body["prompt"] == {"name": "copy/variants", "version": 1} and body["model"]
+    assert 1 <= len(body["variants"]) <= 2
+    for variant in body["variants"]:
+        assert variant["text"].strip() and variant["language"]
+        assert set(variant["sources"]) <= quote_ids  # grounding ids exist and were among the retrieved quotes
+        assert not checks.find_banned(variant["text"], BANNED), variant["text"]
+        assert variant["moderation"]["status"] in ("approved", "pending", "hidden"), variant["moderation"]
+        assert ModerationCase.objects.filter(workspace=member.workspace, subject_type="copy_variant",
+                                             subject_id=str(variant["id"]), text=variant["text"]).exists()
+
+    # one variant again, through the worker
+    first = body["variants"][0]
+    base = f"/api/v1/copy/{body['id']}/variants/{first['id']}"
+    regenerated = api.post(f"{base}/regenerate")
+    assert regenerated.status_code == 202, regenerated.content
+    job = wait_for_job(api, regenerated.json()["job_id"], timeout=600)
+    again = next(v for v in api.get(f"/api/v1/copy/{body['id']}").json()["variants"] if v["id"] == first["id"])
+    if job["status"] == "succeeded":
+        assert again["versions"] == 2 and set(again["sources"]) <= quote_ids
+        assert not checks.find_banned(again["text"], BANNED)
+    else:  # every new draft used a banned word: the variant stays as it was, and the job says why
+        assert "left as it was" in job["error"] and again["text"] == first["text"]
+    assert again["moderation"]["status"] in ("approved", "pending", "hidden")
