@@ -16,7 +16,15 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m workers.launcher run
 
-test: $(STAMP)
+# Real-browser tests drive Debian's Chromium (Playwright's own browser download is not reachable here).
+BROWSER_STAMP := $(VENV)/.browser
+$(BROWSER_STAMP):
+	@command -v chromium >/dev/null && fc-list | grep -qi "Noto Sans CJK" || { \
+	  echo "[murmur] installing Chromium and CJK fonts for the browser tests (apt)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+	@touch $(BROWSER_STAMP)
+
+test: $(STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
 	$(PY) -m workers.launcher test
 

@@ -12,6 +12,8 @@ from apps.insights.apis import router as insights_router
 from apps.jobs.apis import router as jobs_router
 from apps.llm.apis import router as llm_router
 from apps.moderation.apis import router as moderation_router
+from apps.privacy.apis import router as privacy_router
+from apps.replies.apis import router as replies_router
 from apps.search.apis import router as search_router
 
 api = NinjaAPI(
@@ -54,3 +56,5 @@ api.add_router("/", llm_router)
 api.add_router("/", moderation_router)
 api.add_router("/", insights_router)
 api.add_router("/", copy_router)
+api.add_router("/", privacy_router)
+api.add_router("/", replies_router)

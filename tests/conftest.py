@@ -30,6 +30,14 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("llm") is not None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the shared Redis cache: each test starts from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @dataclass
 class Member:
     ctx: WorkspaceContext

@@ -5,11 +5,14 @@
 
 Each external service is embedded unless its URL is set: DATABASE_URL (PostgreSQL with pgvector),
 REDIS_URL (Redis), VLLM_BASE_URL (OpenAI-compatible vLLM). Everything lives under MURMUR_DATA_DIR.
+Personal data is encrypted with MURMUR_ENCRYPTION_KEYS; when it is unset, `run` generates a key once into
+MURMUR_DATA_DIR/secrets/encryption.key and `test` uses a fresh key per session.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import os
 import shutil
@@ -45,6 +48,26 @@ def data_dir() -> Path:
     path = Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")).resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def new_encryption_key() -> str:
+    """A Fernet key (32 random bytes, url-safe base64), made without importing the app."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def encryption_env(root: Path) -> dict[str, str]:
+    """MURMUR_ENCRYPTION_KEYS for every process `run` starts: the environment's, else the key generated once into
+    ROOT/secrets/encryption.key (mode 0600; settings read the same file when the variable is unset)."""
+    if os.environ.get("MURMUR_ENCRYPTION_KEYS"):
+        return {}
+    path = root / "secrets" / "encryption.key"
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(new_encryption_key() + "\n")
+        say(f"generated the encryption key for personal data: {path} (back it up; without it the originals "
+            "cannot be read)")
+    return {"MURMUR_ENCRYPTION_KEYS": path.read_text().strip()}
 
 
 def free_port() -> int:
@@ -164,9 +187,14 @@ def run() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        env = {**os.environ, **services.start(), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **services.start(), **encryption_env(root), "PYTHONUNBUFFERED": "1"}
         say("applying database migrations")
-        manage(env, "migrate", "--noinput", "-v", "0")
+        try:
+            manage(env, "migrate", "--noinput", "-v", "0")
+            manage(env, "check_encryption_key")  # a wrong key stops here, before any process writes data
+        except subprocess.CalledProcessError as exc:
+            say(f"`manage.py {exc.cmd[2]}` failed (the reason is above); nothing else was started.")
+            return 1
         manage(env, "load_demo")
         port = os.environ.get("PORT", "8000")
         for name, (queues, concurrency) in WORKER_POOLS.items():
@@ -200,7 +228,8 @@ def test(pytest_args: list[str]) -> int:
     services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_TEST_LLM_MODEL", "smollm2-135m"))
     try:
         env = {**os.environ, **services.start(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
-               "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1"}
+               "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
+               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key()}
         return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=REPO).returncode
     finally:
         services.stop()
@@ -208,16 +237,18 @@ def test(pytest_args: list[str]) -> int:
 
 
 def bench(args: list[str]) -> int:
-    """`bench NAME [ARGS]`: one benchmark from bench/ on fresh embedded services (vLLM only for llm)."""
+    """`bench NAME [ARGS]`: one benchmark from bench/ on fresh embedded services (vLLM only for llm and
+    moderation)."""
     name, *rest = args or ["ingest"]
     root = data_dir() / f"bench-{os.getpid()}"
     root.mkdir(parents=True)
     os.environ.setdefault("MURMUR_PG_PORT", str(free_port()))
-    if name != "llm" and not os.environ.get("VLLM_BASE_URL"):
+    if name not in ("llm", "moderation") and not os.environ.get("VLLM_BASE_URL"):
         os.environ["VLLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # not needed: don't start one
     services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_LLM_MODEL", "smollm2-135m"))
     try:
-        env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
+               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key()}
         if services.vllm_thread is not None:
             services.vllm_thread.join()
         return subprocess.run([PYTHON, "-m", f"bench.{name}", *rest], env=env, cwd=REPO).returncode

@@ -1,6 +1,10 @@
+import hashlib
+import time
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 # Charts and scripts are served from our own static files; nothing is loaded from a CDN.
 CONTENT_SECURITY_POLICY = (
@@ -18,3 +22,45 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def _hit(key: str, window_s: int) -> int:
+    """Count one event in a fixed window; the cache is shared by every web process (Redis)."""
+    cache.add(key, 0, window_s)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window_s)
+        return 1
+
+
+class ThrottleMiddleware:
+    """Login attempts per IP and username, and API requests per caller, are limited: password guessing
+    and runaway scripts get a 429 with Retry-After instead of the server's full attention."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path == "/login/":
+            username = request.POST.get("username", "")[:150].lower()
+            window = settings.MURMUR_LOGIN_WINDOW_S
+            if _hit(f"login:{_client_ip(request)}:{username}", window) > settings.MURMUR_LOGIN_ATTEMPTS:
+                response = HttpResponse("Too many login attempts. Wait a few minutes and try again.",
+                                        status=429, content_type="text/plain; charset=utf-8")
+                response["Retry-After"] = str(window)
+                return response
+        elif request.path.startswith("/api/"):
+            auth = request.headers.get("Authorization", "")
+            caller = hashlib.sha256(auth.encode()).hexdigest()[:24] if auth else \
+                f"{_client_ip(request)}:{request.session.session_key or ''}"
+            if _hit(f"api:{caller}:{int(time.time() // 60)}", 60) > settings.MURMUR_API_REQUESTS_PER_MINUTE:
+                response = JsonResponse({"error": "Rate limit exceeded; slow down and retry in a minute."},
+                                        status=429)
+                response["Retry-After"] = "60"
+                return response
+        return self.get_response(request)

@@ -73,8 +73,8 @@ _EN_GUARANTEES = [
     r"100\s+percent",
 ]
 _ZH_SUPERLATIVES = [
-    "最(?![近后初终])[\u4e00-\u9fff]?", "第一(?!次)", "唯一", "首个", "首款", "首家", "首创", "顶级", "顶尖", "极致", "无与伦比",
-    "无可比拟", "史上", "全网", "领先", "世界级", "国家级", "王牌", "冠军", "独家", "万能", "完美",
+    "最(?![近后初终])[\u4e00-\u9fff]?", "第一(?!次)", "唯一", "首个", "首款", "首家", "首创", "顶级", "顶尖", "极致",
+    "无与伦比", "无可比拟", "史上", "全网", "领先", "世界级", "国家级", "王牌", "冠军", "独家", "万能", "完美",
 ]
 _ZH_GUARANTEES = [
     "保证", "确保", "承诺", "永久", "永不", "零风险", "无风险", "绝对", "包退", "包换", "无效退款", "百分百",
@@ -221,7 +221,8 @@ _STOPWORDS = frozenset(
     "we were with you your it's not no very just all can will get got more than too".split())
 
 
-def _tokens(text: str) -> set[str]:
+def tokens(text: str) -> set[str]:
+    """Content words (Latin script) and character pairs (Chinese) of a text, for overlap measures."""
     folded = normalise(text)
     words = {w for w in re.findall(r"[a-z0-9\u00c0-\u024f']{3,}", folded) if w not in _STOPWORDS}
     cjk = "".join(_CJK.findall(folded))
@@ -241,10 +242,10 @@ def valid_sources(cited: Iterable[int], allowed: Iterable[int]) -> list[int]:
 
 def infer_sources(text: str, quotes: Iterable[tuple[int, str]], limit: int = 3, min_shared: int = 2) -> list[int]:
     """Ids of the quotes sharing the most words (or Chinese character pairs) with `text`, best first."""
-    mine = _tokens(text)
+    mine = tokens(text)
     scored = []
     for quote_id, quote in quotes:
-        shared = len(mine & _tokens(quote))
+        shared = len(mine & tokens(quote))
         if shared >= min_shared:
             scored.append((shared, quote_id))
     scored.sort(key=lambda s: (-s[0], s[1]))

@@ -271,15 +271,16 @@ def _themes_for(workspace: Workspace, query: str, cleared) -> tuple[list[dict], 
         return [], []
     kinds = (InsightKind.PRAISE, InsightKind.PAIN_POINT, InsightKind.FEATURE_REQUEST, InsightKind.OPPORTUNITY)
     items = [i for i in insights.insights(run) if i.kind in kinds and i.evidence]
-    wanted = checks._tokens(query)
-    items.sort(key=lambda i: (-len(wanted & checks._tokens(f"{i.title} {i.detail}")), kinds.index(i.kind),
+    wanted = checks.tokens(query)
+    items.sort(key=lambda i: (-len(wanted & checks.tokens(f"{i.title} {i.detail}")), kinds.index(i.kind),
                               i.position))
     chosen = items[:THEMES_IN_PROMPT]
-    evidence_ids = [i.evidence[0] for i in chosen]
-    texts = {t.pk: t for t in cleared.filter(pk__in=evidence_ids)}
+    cleared_ids = set(cleared.filter(pk__in={e for i in chosen for e in i.evidence}).values_list("pk", flat=True))
     themes = [{"kind": i.kind, "title": i.title, "detail": i.detail[:200],
-               "evidence": [e for e in i.evidence if e in texts]} for i in chosen]
-    extra = [_quote(texts[e], None) for e in evidence_ids if e in texts]
+               "evidence": [e for e in i.evidence if e in cleared_ids]} for i in chosen]
+    first = [t["evidence"][0] for t in themes if t["evidence"]]
+    texts = {t.pk: t for t in cleared.filter(pk__in=first)}
+    extra = [_quote(texts[e], None) for e in first if e in texts]
     return themes, extra
 
 
@@ -320,7 +321,8 @@ def _clean(draft: DraftVariant) -> DraftVariant:
 
 
 def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, slots: list[tuple[int, int]],
-             should_cancel: Callable[[], bool] | None = None) -> Generation:
+             should_cancel: Callable[[], bool] | None = None,
+             on_progress: Callable[[int], None] | None = None) -> Generation:
     """Draft one variant per (position, seed) slot, all at once. Banned words, citations of texts not shown
     and the wrong language send a slot back with the next seed; banned words after the last attempt drop it."""
     quotes = grounding.get("quotes", [])
@@ -368,6 +370,8 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
             result.drafted[position] = drafted
         if result.cancelled:
             return result
+        if on_progress is not None:
+            on_progress(len(result.drafted))
         todo = retry
     for position, _ in todo:
         if position in fallback:
@@ -412,8 +416,10 @@ def run_copy(copy_id: int) -> None:
         jobs.set_progress(job_id, 1, message=f"Writing {brief.variants} variants.")
         slots = [(p, request.seed + 1000 * p) for p in range(1, brief.variants + 1)]
         try:
-            generation = generate(request.workspace, brief, request.brand_voice, request.grounding, slots,
-                                  should_cancel=lambda: jobs.cancel_requested(job_id))
+            generation = generate(
+                request.workspace, brief, request.brand_voice, request.grounding, slots,
+                should_cancel=lambda: jobs.cancel_requested(job_id),
+                on_progress=lambda n: jobs.set_progress(job_id, 1 + n, message=f"{n} of {brief.variants} written."))
         except LLMUnavailable:
             raise  # the task waits for the model server and runs again
         except LLMError as exc:

@@ -17,6 +17,7 @@ from apps.accounts.permissions import VIEW_ORIGINALS
 from . import selectors, services
 from .importers import ImportValidationError
 from .models import CustomerText
+from .signals import originals_viewed
 
 router = Router(tags=["texts"])
 
@@ -73,6 +74,9 @@ class TextPage(Schema):
 
 def texts_out(ctx: WorkspaceContext, texts: list[CustomerText]) -> list[dict[str, Any]]:
     rows = [text_out(ctx, t) for t in texts]
+    if texts and ctx.can(VIEW_ORIGINALS):  # one audit entry per response, not per text
+        originals_viewed.send(sender=CustomerText, workspace_id=ctx.workspace.pk, user=ctx.user,
+                              text_ids=[t.pk for t in texts], channel="api")
     for enrich in TEXT_ENRICHERS:
         extra = enrich(ctx.workspace, [t.pk for t in texts])
         for row in rows:

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from apps.core.fields import BlindIndexField, EncryptedBinaryField, EncryptedTextField
+
 
 class ImportStatus(models.TextChoices):
     PENDING = "pending"
@@ -19,7 +21,8 @@ class ModerationStatus(models.TextChoices):
 
 
 class TextImport(models.Model):
-    """One uploaded file. The payload is kept so a retried task can re-read it on any worker machine."""
+    """One uploaded file. The payload (encrypted: it holds the originals) is kept until the import is committed,
+    so a retried task can re-read it on any worker machine; then it is dropped."""
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="imports")
     job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="text_import")
@@ -27,7 +30,7 @@ class TextImport(models.Model):
     file_format = models.CharField(max_length=10)
     file_sha256 = models.CharField(max_length=64)
     mapping = models.JSONField(default=dict, blank=True)
-    payload = models.BinaryField()
+    payload = EncryptedBinaryField()
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     rows_total = models.PositiveIntegerField(default=0)
     rows_new = models.PositiveIntegerField(default=0)
@@ -46,12 +49,14 @@ class CustomerText(models.Model):
     text_import = models.ForeignKey(TextImport, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="texts")
     text = models.TextField()
-    original_text = models.TextField()
+    # Personal data: Fernet tokens in the database (apps/core/crypto.py); owners only.
+    original_text = EncryptedTextField()
     content_hash = models.CharField(max_length=64)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=100, blank=True)
-    author = models.CharField(max_length=200, blank=True)
+    author = EncryptedTextField(max_length=200, blank=True)
+    author_digest = BlindIndexField(source="author")  # keyed hash of the author: erasure finds them in SQL
     product = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=12, blank=True)
     redactions = models.JSONField(default=dict, blank=True)
@@ -70,6 +75,7 @@ class CustomerText(models.Model):
             models.Index(fields=["workspace", "is_live", "posted_at"]),
             models.Index(fields=["workspace", "source"]),
             models.Index(fields=["workspace", "language"]),
+            models.Index(fields=["workspace", "author_digest"]),
         ]
 
     def __str__(self) -> str:

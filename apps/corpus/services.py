@@ -125,7 +125,8 @@ def _commit_import(text_import: TextImport) -> None:
     locked.rows_new = CustomerText.objects.filter(text_import=locked).count()
     locked.rows_duplicate = locked.rows_total - locked.rows_new
     locked.status = ImportStatus.COMMITTED
-    locked.save(update_fields=["rows_new", "rows_duplicate", "status"])
+    locked.payload = b""  # the uploaded file holds every original: only a retry before this point needs it
+    locked.save(update_fields=["rows_new", "rows_duplicate", "status", "payload"])
     jobs.set_progress(locked.job_id, locked.rows_total, total=locked.rows_total + locked.rows_new,
                       message=f"{locked.rows_new} new texts, {locked.rows_duplicate} already present. Embedding.")
 
@@ -138,5 +139,6 @@ def fail_import(text_import_id: int, error: str) -> None:
             return
         CustomerText.objects.filter(text_import=text_import, is_live=False).delete()
         text_import.status = ImportStatus.FAILED
-        text_import.save(update_fields=["status"])
+        text_import.payload = b""  # never read again (a failed import is uploaded anew): don't keep the originals
+        text_import.save(update_fields=["status", "payload"])
     jobs.fail(text_import.job_id, error)

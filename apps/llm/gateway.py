@@ -302,7 +302,7 @@ class Gateway:
                                      cached=outcome.cached))
                 if not outcome.cached:
                     entries.append(LLMCacheEntry(key=p.cache_key, output=outcome.output.model_dump(mode="json"),
-                                                 tokens_out=outcome.tokens_out))
+                                                 tokens_out=outcome.tokens_out, workspace=workspace))
             elif isinstance(outcome, LLMError) and not isinstance(outcome, LLMCancelled):
                 calls.append(LLMCall(**common, ok=False, error=str(outcome)[:300]))
         LLMCall.objects.bulk_create(calls)

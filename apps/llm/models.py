@@ -30,6 +30,10 @@ class LLMCacheEntry(models.Model):
     """Validated outputs keyed on model + prompt version + inputs: re-running unchanged work costs nothing."""
 
     key = models.CharField(max_length=64, unique=True)
+    # The workspace whose request produced it: outputs may quote its customers, so erasure and workspace
+    # deletion remove them (the key is a hash of the inputs and cannot be searched by text).
+    workspace = models.ForeignKey("accounts.Workspace", null=True, blank=True, on_delete=models.CASCADE,
+                                  related_name="+")
     output = models.JSONField()
     tokens_out = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -86,7 +86,7 @@ class AuditInline(admin.TabularInline):
 @admin.register(ModerationCase)
 class ModerationCaseAdmin(admin.ModelAdmin):
     list_display = ("id", "severity_badge", "category_tags", "text_snippet", "source", "stage", "status_badge",
-                    "age", "assigned_to", "workspace")
+                    "age", "assigned_to")
     list_display_links = ("id", "text_snippet")
     list_filter = ("status", CategoryFilter, SeverityFilter, "stage", "source", "subject_type", "auto_action",
                    "subject_status", ("assigned_to", admin.RelatedOnlyFieldListFilter), "created_at", "workspace")
@@ -104,7 +104,7 @@ class ModerationCaseAdmin(admin.ModelAdmin):
                                 "llm_error")}),
         ("Subject", {"fields": (("workspace", "subject_type", "subject_id"), ("source", "language"),
                                 ("created_at", "updated_at"))}),
-        ("Decision", {"fields": (("decision", "decided_by", "decided_at"), "assigned_to")}),
+        ("Last decision and assignment", {"fields": (("decision", "decided_by", "decided_at"), "assigned_to")}),
     )
 
     class Media:

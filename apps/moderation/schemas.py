@@ -13,5 +13,6 @@ JudgeCategory = Literal["harassment", "violence", "sexual", "self_harm", "spam",
 class JudgeVerdict(BaseModel):
     categories: list[JudgeCategory] = Field(max_length=8)
     severity: int = Field(ge=0, le=3)
-    rationale: str = Field(max_length=400)
-    offending_span: str = Field(max_length=300)
+    # Bounded: a weak model fills whatever room it gets, and every character is generation time.
+    rationale: str = Field(max_length=240)
+    offending_span: str = Field(max_length=200)

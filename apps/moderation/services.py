@@ -12,6 +12,7 @@ CustomerText.moderation_status. Every change of a subject's status is announced 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections import defaultdict
@@ -21,7 +22,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, Max, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -305,15 +306,41 @@ def screen_subjects(workspace: Workspace, subjects: Sequence[Subject], *, job_id
                               "final_text": "", "decision": "", "decided_by": None, "decided_at": None})
                 saved.append(case)
         else:
-            ModerationCase.objects.bulk_create([
+            insert_new_cases([
                 ModerationCase(workspace=workspace, subject_type=subject_type, subject_id=s.subject_id, text=s.text,
                                source=s.source[:100], job_id=job_id, **row)
                 for s, row in zip(subjects, rows, strict=True)
-            ], ignore_conflicts=True)
+            ])
             saved = list(ModerationCase.objects.filter(
-                workspace=workspace, subject_type=subject_type, subject_id__in=[s.subject_id for s in subjects]))
+                workspace=workspace, subject_type=subject_type, subject_id__in=[s.subject_id for s in subjects],
+            ).only("pk", "subject_type", "subject_id", "status", "subject_status", "job_id"))
         _apply_to_subjects(workspace.pk, subject_type, [_change(c, c.subject_status) for c in saved])
     return saved
+
+
+_STAGE_TABLE = "moderation_case_stage"
+
+
+def insert_new_cases(cases: list[ModerationCase]) -> None:
+    """`bulk_create(ignore_conflicts=True)` through COPY into a staging table: an import writes a case per
+    text, and building Django's multi-row INSERT of these wide rows took most of the pipeline's time."""
+    if not cases:
+        return
+    now = timezone.now()
+    fields = [f for f in ModerationCase._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(ModerationCase._meta.db_table)
+    # Per session, named after its columns (a connection that outlives a migration never reuses a stale one).
+    stage = f"{_STAGE_TABLE}_{hashlib.sha1(columns.encode()).hexdigest()[:8]}"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "
+                       f"SELECT {columns} FROM {table} WITH NO DATA")
+        cursor.execute(f"TRUNCATE {stage}")  # an earlier savepoint of the same transaction may have used it
+        with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
+            for case in cases:
+                case.created_at = case.updated_at = now
+                copy.write_row([f.get_db_prep_save(getattr(case, f.attname), connection) for f in fields])
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT DO NOTHING")
 
 
 def queue_judging(case_ids: list[int], job_id: str | None) -> int:
@@ -329,7 +356,7 @@ def queue_judging(case_ids: list[int], job_id: str | None) -> int:
 def judge_request(case: ModerationCase) -> LLMRequest:
     hints = [{"category": s["category"], "why": s["reason"]} for s in case.signals if not s["certain"]]
     return LLMRequest("moderation/judge", 1, {"text": case.text[:JUDGE_MAX_CHARS], "hints": hints}, JudgeVerdict,
-                      max_tokens=200)
+                      max_tokens=400)  # room for a Chinese rationale and span at their maximum
 
 
 def judge(cases: list[ModerationCase], *, wait_for_llm: bool = True) -> None:
@@ -457,15 +484,19 @@ def screen_texts(job_id: str) -> None:
         queue_judging(list(ModerationCase.objects.filter(job=job, status=CaseStatus.SCREENING)
                            .values_list("pk", flat=True)), str(job.pk))
     context = detector_context(workspace)
+    waiting: list[int] = []  # judged in full batches: one run_many keeps many requests in flight
     for chunk in _chunks(ids, SCREEN_CHUNK):
         rows = CustomerText.objects.filter(pk__in=chunk).values_list("pk", "text", "original_text", "language",
                                                                      "source")
         subjects = [Subject(CUSTOMER_TEXT, str(pk), text, original, language or "", source or "")
                     for pk, text, original, language, source in rows]
         cases = screen_subjects(workspace, subjects, job_id=str(job.pk), context=context)
-        queue_judging([c.pk for c in cases if c.status == CaseStatus.SCREENING and c.job_id == job.pk],
-                      str(job.pk))
+        waiting += [c.pk for c in cases if c.status == CaseStatus.SCREENING and c.job_id == job.pk]
+        full = len(waiting) - len(waiting) % JUDGE_BATCH
+        queue_judging(waiting[:full], str(job.pk))
+        waiting = waiting[full:]
         refresh_screening_job(str(job.pk))
+    queue_judging(waiting, str(job.pk))
     Job.objects.filter(pk=job.pk).update(params={**job.params, "fast_stage_done": True})
     refresh_screening_job(str(job.pk))
 

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "apps.copy",
     "apps.dashboard",
     "apps.privacy",
+    "apps.replies",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +82,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.accounts.middleware.ThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "apps.accounts.middleware.SecurityHeadersMiddleware",
@@ -141,7 +143,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+def _cache_location(url: str) -> str:
+    # Celery spells a Unix socket redis+socket:///path; redis-py spells it unix:///path.
+    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
+
+
+# Redis: throttles and caches are shared by every web and worker process.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_location(REDIS_URL),
+                      "KEY_PREFIX": "murmur"}}
+MURMUR_LOGIN_ATTEMPTS = env_int("MURMUR_LOGIN_ATTEMPTS", 10)
+MURMUR_LOGIN_WINDOW_S = env_int("MURMUR_LOGIN_WINDOW_S", 300)
+MURMUR_API_REQUESTS_PER_MINUTE = env_int("MURMUR_API_REQUESTS_PER_MINUTE", 600)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -181,7 +193,9 @@ VLLM_BASE_URLS = env_list("VLLM_BASE_URL", "http://127.0.0.1:8100/v1")
 VLLM_API_KEY = os.environ.get("VLLM_API_KEY", "")
 MURMUR_LLM_MODEL = os.environ.get("MURMUR_LLM_MODEL", "qwen2.5-coder-1.5b")
 LLM_MAX_CONCURRENCY_PER_SERVER = env_int("LLM_MAX_CONCURRENCY_PER_SERVER", 8)
-LLM_REQUEST_TIMEOUT_S = env_int("LLM_REQUEST_TIMEOUT_S", 300)
+# CPU serving of a 1.5B model writes ~3-10 tokens/s: a long report needs minutes. A timeout aborts the
+# request on the server, so a too-short one only wastes work.
+LLM_REQUEST_TIMEOUT_S = env_int("LLM_REQUEST_TIMEOUT_S", 900)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
 
 LOGGING = {

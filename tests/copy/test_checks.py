@@ -63,7 +63,8 @@ def test_ordinary_words_are_not_claims():
 def test_chinese_claims():
     text = "最好的台灯，续航12小时，三倍亮度，保证满意。第一次用就爱上，最近很多人推荐。"
     assert kinds(text, ["续航12小时，很满意"]) == [("superlative", "最好"), ("number", "三倍"), ("guarantee", "保证")]
-    assert kinds("国家级品质，全网第一") == [("superlative", "国家级"), ("superlative", "全网"), ("superlative", "第一")]
+    assert kinds("国家级品质，全网第一") == [("superlative", "国家级"), ("superlative", "全网"),
+                                     ("superlative", "第一")]
     assert kinds("一成不变的好品质") == []  # an idiom, not a number
     assert kinds("五折优惠", ["现在五折"]) == []
 

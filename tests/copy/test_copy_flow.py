@@ -124,6 +124,15 @@ def test_variants_are_grounded_in_retrieved_quotes(owner, texts, model):
     assert any("light" in t.lower() for t in light)
 
 
+def test_grounding_uses_the_latest_analysis(owner, texts, model):
+    _analysis_with_findings(owner, sorted(texts))
+    request = generate(owner, variants=1)
+    titles = [t["title"] for t in request.grounding["themes"]]
+    assert titles[0] == "Warm light" and "Battery drains fast" in titles  # the closest finding to the brief first
+    assert "Battery drains fast" in model.prompts[0][1]["content"]
+    assert all(t["evidence"] and set(t["evidence"]) <= texts for t in request.grounding["themes"])
+
+
 def test_claims_no_quote_supports_are_flagged(owner, texts, model):
     variant = generate(owner, variants=1).variants.get()
     flagged = {(c["field"], c["kind"], c["text"]) for c in variant.flagged_claims}

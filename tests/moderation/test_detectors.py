@@ -81,12 +81,13 @@ def test_sexual():
 @pytest.mark.parametrize("text, severity", [
     ("Buy Instagram followers cheap! 10k followers for $9.99, real and active, visit www.followers-fast.example now!!!",
      3),
-    ("🚀🚀 Turn $100 into $5,000 in 7 days with AI crypto trading!!! Join now 👉 https://coinboost-ai.example/ref=lumo 💰💰",
-     3),
+    ("🚀🚀 Turn $100 into $5,000 in 7 days with AI crypto trading!!! Join now 👉 "
+     "https://coinboost-ai.example/ref=lumo 💰💰", 3),
     ("Dear Sir/Madam, we offer SEO services to rank your website #1 on Google in 30 days. Guaranteed results, buy "
      "backlinks and followers at wholesale prices. Reply for our price list.", 3),
     ("兼职刷单，日结300+，在家动动手指就能做，加V信 lumo8866 了解详情！！", 3),
-    ("GREAT LAMP!!! Get 90% OFF designer lamps at https://lamp-outlet-deals.example use code FREE90 limited time!!!", 3),
+    ("GREAT LAMP!!! Get 90% OFF designer lamps at https://lamp-outlet-deals.example use code FREE90 limited "
+     "time!!!", 3),
 ])
 def test_spam(text, severity):
     assert certain(text)[detectors.SPAM] >= severity - 1

@@ -1,0 +1,426 @@
+"""Deterministic checks of reply drafts. Pure functions: no database, no model server.
+
+A reply may state only what it can rely on, and offer only what the reply policy allows:
+
+- Facts (order numbers, prices, percentages, other numbers, links) must appear in the customer's own text, the
+  reply policy or a knowledge snippet: a reply may repeat the customer's order number, never invent one.
+- Offers (refunds, compensation such as vouchers or discounts, replacements, guarantees and promises, deadlines)
+  are allowed only when the policy's allowed promises, one of its sentences that is not a prohibition, or a
+  knowledge snippet covers that kind of offer. The customer asking for a refund does not make one allowed.
+- Words the brand voice avoids are flagged.
+- `language_matches`: the reply is written in the customer's language (zh is told from en by its script;
+  other languages by apps/corpus/language.detect_language).
+
+Every finding is a `Flag` with the exact span, so a page can highlight it (`segments`) while escaping every
+character; a draft with flags is generated again, and if flags remain it is kept but cannot be approved until
+a person edits them away.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from apps.corpus.language import detect_language
+
+ORDER_NUMBER = "order_number"
+PRICE = "price"
+PERCENTAGE = "percentage"
+NUMBER = "number"
+LINK = "link"
+REFUND = "refund"
+COMPENSATION = "compensation"
+REPLACEMENT = "replacement"
+GUARANTEE = "guarantee"
+DEADLINE = "deadline"
+BANNED_WORD = "banned_word"
+LANGUAGE = "language"
+
+REASONS = {
+    ORDER_NUMBER: "An order or reference number the customer did not give. Never invent one.",
+    PRICE: "A price or amount found neither in the customer's text, the policy nor the knowledge snippets.",
+    PERCENTAGE: "A percentage found neither in the customer's text, the policy nor the knowledge snippets.",
+    NUMBER: "A number found neither in the customer's text, the policy nor the knowledge snippets. Check it.",
+    LINK: "A link or address that is not in the policy or the knowledge snippets.",
+    REFUND: "Offers a refund, but the reply policy does not allow refunds.",
+    COMPENSATION: "Offers compensation (a voucher, discount or credit) the reply policy does not allow.",
+    REPLACEMENT: "Offers a replacement or exchange the reply policy does not allow.",
+    GUARANTEE: "Makes a guarantee or promise the reply policy does not cover.",
+    DEADLINE: "Promises a date or deadline the reply policy and knowledge snippets do not give.",
+    BANNED_WORD: "Uses a word the brand voice avoids.",
+    LANGUAGE: "Not written in the customer's language.",
+}
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_L = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    text: str  # as it appears in the draft
+    start: int
+    end: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width digits and letters become ASCII) and case-folded."""
+    return unicodedata.normalize("NFKC", text or "").casefold()
+
+
+def _fold(text: str) -> str:
+    """A same-length folded copy of `text`, so offsets found in it index the original."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch).casefold()
+        out.append(folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
+    return "".join(out)
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text or ""))
+
+
+# --- numbers ---------------------------------------------------------------------------------------------
+
+_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+              "八": 8, "九": 9}
+# Not inside another number ("1,000" is one number; a comma after a word or a full-width "，" is punctuation).
+_NUMBER_RE = re.compile(r"(?<![\d.])(?<!\d,)(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)*)")
+# Chinese numerals before a unit ("三十天", "两周", "五元"): the numbers of Chinese replies.
+_ZH_NUMERAL_RE = re.compile(r"[零〇一二两三四五六七八九十百]+"
+                            r"(?=\s?(?:天|日|周|个?星期|个?月|年|小时|分钟|元|块|美元|欧元|折|倍|次|%))")
+
+
+def zh_numeral_value(numeral: str) -> int | None:
+    """一 → 1, 十 → 10, 三十五 → 35, 一百二十 → 120, 两 → 2; None for anything else."""
+    total, current = 0, None
+    for ch in numeral:
+        if ch in _ZH_DIGITS:
+            if current is not None:
+                return None  # "三五": not a number we read
+            current = _ZH_DIGITS[ch]
+        elif ch == "十":
+            total += (1 if current is None else current) * 10
+            current = None
+        elif ch == "百":
+            total += (1 if current is None else current) * 100
+            current = None
+        else:
+            return None
+    return total + (current or 0)
+
+
+def canonical_number(token: str) -> str:
+    """'1,000' → '1000', '9.90' → '9.9', '30' → '30', '2.3.1' stays (a version)."""
+    token = token.replace(",", "")
+    if token.count(".") == 1:
+        whole, _, frac = token.partition(".")
+        frac = frac.rstrip("0")
+        return f"{int(whole)}.{frac}" if frac else str(int(whole))
+    if "." not in token:
+        return str(int(token))
+    return token
+
+
+def numbers_in(text: str) -> list[tuple[str, int, int]]:
+    """(canonical value, start, end) of every number written in Arabic digits or simple Chinese numerals."""
+    folded = _fold(text)
+    found = [(canonical_number(m.group(0)), m.start(), m.end()) for m in _NUMBER_RE.finditer(folded)]
+    for m in _ZH_NUMERAL_RE.finditer(folded):
+        value = zh_numeral_value(m.group(0))
+        if value is not None:
+            found.append((str(value), m.start(), m.end()))
+    return sorted(found, key=lambda f: f[1])
+
+
+# --- facts: order numbers, prices, percentages, links --------------------------------------------------------
+
+_ORDER_RES = [
+    re.compile(rf"(?<!{_L})(?:order|ticket|case|tracking|invoice|reference|ref|rma|shipment|parcel)"
+               r"(?:\s+(?:number|no\.?|id|code))?\s*(?:is\s+)?[:#]?\s*(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{3,})"),
+    re.compile(r"(?:订单|单号|订单号|工单|快递单号|物流单号|运单号)[号:：\s]*(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{3,})"),
+    re.compile(r"#\s?(\d{3,}|[a-z]{1,3}-?\d{3,})"),
+    re.compile(r"(?<![\d.])(?<!\d,)(\d{6,})(?![\d.]|,\d)"),  # long digit runs read like order or tracking numbers
+]
+_AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_PRICE_RES = [
+    re.compile(rf"[$€£¥]\s?({_AMOUNT})"),
+    re.compile(rf"({_AMOUNT})\s?(?:usd|eur|gbp|rmb|cny|dollars?|bucks|euros?|pounds?|cents?|元|块钱|块|美元|欧元|英镑)"),
+]
+_PERCENT_RES = [
+    re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent|per\s+cent)"),
+    re.compile(r"百分之([零〇一二两三四五六七八九十百]+|\d+)"),
+    re.compile(r"(\d(?:\.\d)?|[一二三四五六七八九])折"),
+]
+_LINK_RE = re.compile(r"https?://[^\s<>\"'，。]+|www\.[^\s<>\"'，。]+|[\w.+-]+@[\w-]+\.[\w.-]+"
+                      r"|(?<![\w@.])[a-z0-9-]+\.(?:com|net|org|io|co|cn|de|fr|es|jp|app|shop)(?:/[^\s<>\"'，。]*)?")
+
+
+def _value_of(token: str) -> str:
+    token = token.strip()
+    if token and all(ch in _ZH_DIGITS or ch in "十百" for ch in token):
+        value = zh_numeral_value(token)
+        return str(value) if value is not None else token
+    try:
+        return canonical_number(token)
+    except ValueError:
+        return token
+
+
+def _code(token: str) -> str:
+    return re.sub(r"[\s-]", "", normalise(token))
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """What a draft may rely on, prepared once per text: the facts it may state and the offers it may make."""
+
+    facts_text: str  # folded: customer text, policy, knowledge
+    numbers: frozenset[str]
+    codes: frozenset[str]
+    offers: frozenset[str]  # the offer kinds (refund, replacement …) the policy or knowledge covers
+    offer_text: str = ""  # folded: where deadlines must appear (a policy's "30 days" allows no "tomorrow")
+    banned: tuple[str, ...] = ()
+
+
+def allowed_from(*, customer_text: str, policy_text: str = "", allowed_promises: Iterable[str] = (),
+                 knowledge: Iterable[str] = (), extra_facts: Iterable[str] = (),
+                 banned_words: Iterable[str] = ()) -> Allowed:
+    knowledge = [k for k in knowledge if k]
+    promises = [p for p in allowed_promises if p]
+    facts = [customer_text, policy_text, *promises, *knowledge, *extra_facts]
+    folded = "\n".join(_fold(f) for f in facts if f)
+    numbers = {value for f in facts if f for value, _, _ in numbers_in(f)}
+    codes = {_code(m) for m in re.findall(r"[a-z0-9][a-z0-9-]{3,}", folded) if re.search(r"\d", m)}
+    offer_text = "\n".join([*promises, *knowledge, *permissive_sentences(policy_text)])
+    offers = frozenset(kind for kind, _ in offers_in(offer_text))
+    return Allowed(folded, frozenset(numbers), frozenset(codes), offers, _fold(offer_text),
+                   tuple(w for w in banned_words if w.strip()))
+
+
+_PROHIBITION = re.compile(
+    rf"(?<!{_L})(?:not|never|don'?t|do\s+not|cannot|can'?t|must\s+not|mustn'?t|avoid|forbidden)(?!{_L})"
+    r"|禁止|不要|不得|不能|不可|切勿|请勿|严禁|避免|不承诺|不提供")
+
+
+def permissive_sentences(policy_text: str) -> list[str]:
+    """The policy's sentences that allow rather than forbid: "Never promise delivery dates" must not make
+    deadlines allowed just because it mentions them."""
+    sentences = re.split(r"(?<=[.!?;。！？；])\s*|\n+", policy_text or "")
+    return [s for s in sentences if s.strip() and not _PROHIBITION.search(_fold(s))]
+
+
+def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return any(start < e and s < end for s, e in taken)
+
+
+def find_fact_flags(draft: str, allowed: Allowed) -> list[Flag]:
+    haystack = _fold(draft)
+    flags: list[Flag] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int) -> None:
+        flags.append(Flag(kind, draft[start:end], start, end, REASONS[kind]))
+        taken.append((start, end))
+
+    for m in _LINK_RE.finditer(haystack):
+        link = m.group(0).rstrip(".,;:!?)")
+        if link not in allowed.facts_text:
+            add(LINK, m.start(), m.start() + len(link))
+        else:
+            taken.append((m.start(), m.end()))
+    for pattern in _ORDER_RES:
+        for m in pattern.finditer(haystack):
+            if _overlaps(m.start(1), m.end(1), taken):
+                continue
+            token = m.group(1)
+            if _code(token) in allowed.codes or (token.isdigit() and canonical_number(token) in allowed.numbers):
+                taken.append((m.start(1), m.end(1)))
+                continue
+            add(ORDER_NUMBER, m.start(1), m.end(1))
+    for kind, patterns in ((PRICE, _PRICE_RES), (PERCENTAGE, _PERCENT_RES)):
+        for pattern in patterns:
+            for m in pattern.finditer(haystack):
+                if _overlaps(m.start(), m.end(), taken):
+                    continue
+                if _value_of(m.group(1)) in allowed.numbers:
+                    taken.append((m.start(), m.end()))
+                    continue
+                add(kind, m.start(), m.end())
+    for value, start, end in numbers_in(draft):
+        if _overlaps(start, end, taken) or value in allowed.numbers:
+            continue
+        add(NUMBER, start, end)
+    return flags
+
+
+# --- offers -----------------------------------------------------------------------------------------------
+
+_OFFERS: dict[str, list[str]] = {
+    REFUND: [rf"(?<!{_L})(?:refund\w*|reimburs\w*|money\s+back|pay\s+(?:you\s+)?back|full\s+credit)(?!{_L})",
+             r"退款|退钱|退还|返还|全额退|退费"],
+    COMPENSATION: [rf"(?<!{_L})(?:compensat\w*|vouchers?|coupons?|discount\w*|store\s+credit|gift\s+cards?|"
+                   rf"free\s+(?:month|months|shipping|upgrade|gift|accessor\w+)|credit\s+(?:to|on)\s+your)(?!{_L})",
+                   r"补偿|赔偿|优惠券|代金券|折扣|红包|赠送|免单|返现|积分"],
+    REPLACEMENT: [rf"(?<!{_L})(?:replac\w*|exchang\w*|(?:send|ship)\s+(?:you\s+)?a\s+new|new\s+unit)(?!{_L})",
+                  r"换货|更换|换新|补发|重新发货|换一台|换一个"],
+    GUARANTEE: [rf"(?<!{_L})(?:guarant\w*|promis\w*|assure\w*|warrant(?:y|ies)|never\s+happen\s+again|"
+                rf"will\s+definitely|100\s?%\s+sure)(?!{_L})",
+                r"保证|承诺|担保|一定会|绝对|再也不会|保修|包您满意"],
+    DEADLINE: [rf"(?<!{_L})(?:tomorrow|tonight|next\s+(?:week|month|monday|tuesday|wednesday|thursday|friday)|"
+               rf"by\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the\s+end\s+of\s+(?:the\s+)?"
+               rf"(?:day|week|month))|within\s+(?:a|an|one|two|three|\d+)\s+(?:business\s+|working\s+)?"
+               rf"(?:hours?|days?|weeks?|months?))(?!{_L})",
+               r"明天|今晚|下周|下个?星期|下个月|本周内|这周内|[0-9一二两三四五六七八九十]+\s?(?:个)?(?:小时|天|日|工作日|周|星期)内"],
+}
+_OFFER_RES = {kind: re.compile("|".join(patterns)) for kind, patterns in _OFFERS.items()}
+
+
+def offers_in(text: str) -> list[tuple[str, re.Match]]:
+    """(offer kind, match) of every offer-like phrase in the text."""
+    haystack = _fold(text)
+    return [(kind, m) for kind, pattern in _OFFER_RES.items() for m in pattern.finditer(haystack)]
+
+
+def _offer_allowed(kind: str, phrase: str, allowed: Allowed) -> bool:
+    """Refunds, compensation, replacements and guarantees are allowed by kind. A deadline must be one the
+    policy or knowledge gives: the same words, or the same number of days/hours ("30天内" for "30 days")."""
+    if kind not in allowed.offers:
+        return False
+    if kind != DEADLINE:
+        return True
+    if re.sub(r"\s+", " ", phrase) in re.sub(r"\s+", " ", allowed.offer_text):
+        return True
+    values = [value for value, _, _ in numbers_in(phrase)]
+    offered = {value for value, _, _ in numbers_in(allowed.offer_text)}
+    return bool(values) and all(v in offered for v in values)
+
+
+def find_offer_flags(draft: str, allowed: Allowed) -> list[Flag]:
+    return [Flag(kind, draft[m.start():m.end()], m.start(), m.end(), REASONS[kind])
+            for kind, m in offers_in(draft) if not _offer_allowed(kind, m.group(0), allowed)]
+
+
+def find_banned(draft: str, words: Iterable[str]) -> list[Flag]:
+    haystack = _fold(draft)
+    flags = []
+    for word in words:
+        term = normalise(word).strip()
+        if not term:
+            continue
+        if has_cjk(term):
+            pattern = re.compile(re.escape(term))
+        else:
+            body = r"\s+".join(re.escape(part) for part in term.split())
+            pattern = re.compile(rf"(?<!{_L}){body}(?:s|es|er|est|ed|d|ing|ly)?(?!{_L})")
+        flags += [Flag(BANNED_WORD, draft[m.start():m.end()], m.start(), m.end(), REASONS[BANNED_WORD])
+                  for m in pattern.finditer(haystack)]
+    return flags
+
+
+def check_draft(draft: str, allowed: Allowed) -> list[Flag]:
+    """Every policy problem of a draft, by position; where two overlap the longer one is kept."""
+    flags = [*find_fact_flags(draft, allowed), *find_offer_flags(draft, allowed), *find_banned(draft, allowed.banned)]
+    kept: list[Flag] = []
+    for flag in sorted(flags, key=lambda f: (f.start, -(f.end - f.start))):
+        if kept and flag.start < kept[-1].end:
+            continue
+        kept.append(flag)
+    return kept
+
+
+# --- language ---------------------------------------------------------------------------------------------
+
+def cjk_share(text: str) -> float:
+    letters = _LETTER.findall(text or "")
+    return len(_CJK.findall(text or "")) / len(letters) if letters else 0.0
+
+
+def written_in(text: str) -> str:
+    """The language a reply or translation is written in: zh by its script, others as detected ("" unknown)."""
+    if _KANA.search(text or ""):
+        return "ja"
+    if cjk_share(text) >= 0.3:
+        return "zh"
+    return detect_language(text)
+
+
+def language_matches(text: str, expected: str) -> bool:
+    """Whether `text` is in `expected`. Short or unclear texts pass unless their script is clearly another's."""
+    if not expected or not (text or "").strip():
+        return True
+    if expected == "zh":
+        return cjk_share(text) >= 0.3 and not _KANA.search(text)
+    if expected == "ja":
+        return bool(_KANA.search(text))
+    if cjk_share(text) >= 0.3:
+        return False
+    found = detect_language(text)
+    return found in ("", expected) or len(text.strip()) < 20
+
+
+def language_flag(text: str, expected: str) -> Flag | None:
+    if language_matches(text, expected):
+        return None
+    return Flag(LANGUAGE, "", 0, 0, f"{REASONS[LANGUAGE]} (expected '{expected}', found "
+                                    f"'{written_in(text) or 'unknown'}').")
+
+
+# --- grounding and display --------------------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    "a an and are as at be but by for from has have i in is it its me my of on or our so that the this to was "
+    "we were with you your it's not no very just all can will get got more than too".split())
+
+
+def tokens(text: str) -> set[str]:
+    """Content words (Latin script) and character pairs (Chinese) of a text, for overlap measures."""
+    folded = normalise(text)
+    words = {w for w in re.findall(r"[a-z0-9\u00c0-\u024f']{3,}", folded) if w not in _STOPWORDS}
+    cjk = "".join(_CJK.findall(folded))
+    return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
+
+
+def valid_refs(cited: Iterable[str], shown: Iterable[str]) -> list[str]:
+    """The cited references ("text:12", "snippet:3", "reply:7") that were shown, in order, without repeats."""
+    allowed = set(shown)
+    out: list[str] = []
+    for ref in cited:
+        ref = str(ref).strip().lower()
+        if ref in allowed and ref not in out:
+            out.append(ref)
+    return out
+
+
+def infer_refs(reply: str, material: Iterable[tuple[str, str]], limit: int = 3, min_shared: int = 2) -> list[str]:
+    """References of the material sharing the most words with the reply, when the model cited none."""
+    mine = tokens(reply)
+    scored = sorted(((len(mine & tokens(text)), ref) for ref, text in material), key=lambda s: (-s[0], s[1]))
+    return [ref for shared, ref in scored if shared >= min_shared][:limit]
+
+
+def segments(text: str, flags: Iterable[dict | Flag]) -> list[dict]:
+    """`text` cut into consecutive pieces {"text", "flag"} so a template can highlight flags, escaping all."""
+    items = sorted((f.as_dict() if isinstance(f, Flag) else dict(f) for f in flags), key=lambda f: f["start"])
+    pieces: list[dict] = []
+    position = 0
+    for flag in items:
+        start, end = int(flag["start"]), int(flag["end"])
+        if start >= end or start < position or end > len(text) or text[start:end] != flag["text"]:
+            continue  # no span (a language flag) or stale offsets: listed, not highlighted
+        if start > position:
+            pieces.append({"text": text[position:start], "flag": None})
+        pieces.append({"text": text[start:end], "flag": flag})
+        position = end
+    if position < len(text):
+        pieces.append({"text": text[position:], "flag": None})
+    return pieces

@@ -1,0 +1,144 @@
+"""Customer-service replies and translations of customer texts: a workspace's reply policy and knowledge
+snippets, reply drafts (grounded, policy-checked, moderated, approved by a person), the translation cache,
+and each reader's preferred language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.corpus.models import ModerationStatus
+
+# Languages a reader can choose and a reply or translation can be written in. The name is what the
+# prompt tells the model; zh means Simplified Chinese (our Chinese-speaking customers are on the mainland).
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "zh": "Simplified Chinese",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "ja": "Japanese",
+}
+DEFAULT_LANGUAGE = "en"
+
+
+class ReplyPolicy(models.Model):
+    """What a reply may offer: the owner's short policy text (refund rules, what may be promised), the tone,
+    the sign-off and the promises that are allowed. The policy check measures every draft against it."""
+
+    workspace = models.OneToOneField("accounts.Workspace", on_delete=models.CASCADE, related_name="reply_policy")
+    policy = models.TextField(blank=True)
+    tone = models.CharField(max_length=200, blank=True)
+    sign_off = models.CharField(max_length=200, blank=True)
+    allowed_promises = models.JSONField(default=list, blank=True)  # short phrases, e.g. "refund within 30 days"
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"reply policy of {self.workspace}"
+
+
+class KnowledgeSnippet(models.Model):
+    """A short FAQ entry the owner maintains. Drafts may cite it; its facts (numbers, versions, refund rules)
+    are ones a reply may state. The vector is computed when a draft first needs it (retrieval by meaning)."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="knowledge_snippets")
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    embedding = models.JSONField(null=True, blank=True)
+    embedding_model = models.CharField(max_length=50, blank=True)
+    embedded_hash = models.CharField(max_length=64, blank=True)  # of title + body when embedded
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReplyStatus(models.TextChoices):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class ReplyDraft(models.Model):
+    """One proposed reply to one customer text. A person approves it only once moderation approved this exact
+    body and no policy flag is left; approved replies are what the CSV export hands out for posting."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    text = models.ForeignKey("corpus.CustomerText", on_delete=models.CASCADE, related_name="reply_drafts")
+    job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    variant = models.PositiveSmallIntegerField(default=1)
+    body = models.TextField()
+    language = models.CharField(max_length=12, blank=True)
+    points = models.JSONField(default=list, blank=True)  # the customer's points, as the model listed them
+    # {"texts": [customer text ids], "snippets": [snippet ids], "replies": [earlier approved reply ids]}
+    sources = models.JSONField(default=dict, blank=True)
+    policy_flags = models.JSONField(default=list, blank=True)  # [{kind, text, start, end, reason}]
+    status = models.CharField(max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT)
+    moderation_status = models.CharField(max_length=20, choices=ModerationStatus.choices,
+                                         default=ModerationStatus.UNCHECKED)
+    moderation_reason = models.TextField(blank=True)
+    moderation_case_id = models.PositiveBigIntegerField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    edited = models.BooleanField(default=False)
+    history = models.JSONField(default=list, blank=True)  # earlier bodies, newest last
+    attempts = models.PositiveSmallIntegerField(default=1)  # generations it took (policy, language, citations)
+    model = models.CharField(max_length=100, blank=True)
+    prompt = models.CharField(max_length=60, blank=True)
+    prompt_version = models.PositiveSmallIntegerField(default=0)
+    seed = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "text", "variant"], name="one_reply_per_job_text_variant")]
+        indexes = [models.Index(fields=["workspace", "status", "-created_at"]),
+                   models.Index(fields=["workspace", "text"])]
+
+    def __str__(self) -> str:
+        return f"reply {self.pk} to text {self.text_id}"
+
+
+class TextTranslation(models.Model):
+    """A customer text in another language, generated once through the gateway and kept. Translations are
+    of the redacted text, so they carry no personal data the original text did not already hide."""
+
+    workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
+    text = models.ForeignKey("corpus.CustomerText", on_delete=models.CASCADE, related_name="translations")
+    target_language = models.CharField(max_length=12)
+    source_language = models.CharField(max_length=12, blank=True)
+    translated_text = models.TextField()
+    source_hash = models.CharField(max_length=64)  # of the text translated: a changed text is translated again
+    model = models.CharField(max_length=100, blank=True)
+    prompt = models.CharField(max_length=60, blank=True)
+    prompt_version = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["text", "target_language"], name="one_translation_per_language")]
+
+    def __str__(self) -> str:
+        return f"text {self.text_id} in {self.target_language}"
+
+
+class UserLanguage(models.Model):
+    """The language a person reads customer texts in (a per-user preference, across workspaces)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reading_language")
+    language = models.CharField(max_length=12, default=DEFAULT_LANGUAGE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} reads {self.language}"

@@ -1,0 +1,127 @@
+"""Reads of replies and translations. Every function takes the workspace: nothing reads across workspaces."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import Workspace
+from apps.corpus.models import CustomerText
+from apps.corpus.selectors import TextFilters, live_texts, texts_by_ids
+from apps.insights.selectors import filter_by_signals
+
+from . import checks
+from .models import (
+    DEFAULT_LANGUAGE,
+    KnowledgeSnippet,
+    ReplyDraft,
+    ReplyPolicy,
+    ReplyStatus,
+    TextTranslation,
+    UserLanguage,
+)
+
+
+def reply_policy(workspace: Workspace) -> ReplyPolicy:
+    """The stored policy, or an unsaved empty one (reading never writes)."""
+    return ReplyPolicy.objects.filter(workspace=workspace).first() or ReplyPolicy(workspace=workspace)
+
+
+def snippets(workspace: Workspace) -> list[KnowledgeSnippet]:
+    return list(KnowledgeSnippet.objects.filter(workspace=workspace).order_by("title", "pk"))
+
+
+def get_snippet(workspace: Workspace, snippet_id: int) -> KnowledgeSnippet | None:
+    return KnowledgeSnippet.objects.filter(workspace=workspace, pk=snippet_id).first()
+
+
+def reading_language(user) -> str:
+    if user is None or not getattr(user, "pk", None):
+        return DEFAULT_LANGUAGE
+    return UserLanguage.objects.filter(user=user).values_list("language", flat=True).first() or DEFAULT_LANGUAGE
+
+
+# --- choosing texts ---------------------------------------------------------------------------------------
+
+def select_texts(workspace: Workspace, filters: TextFilters, *, sentiment: str | None = None,
+                 theme: int | None = None) -> QuerySet[CustomerText]:
+    """Live texts matching the corpus filters and what analysis found (sentiment, theme), newest first."""
+    qs = filter_by_signals(filters.apply(live_texts(workspace)), theme=theme, sentiment=sentiment or None)
+    return qs.order_by("-posted_at", "-id")
+
+
+def parse_date(value: str | date | None) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+# --- drafts -----------------------------------------------------------------------------------------------
+
+def drafts(workspace: Workspace, *, text_id: int | None = None, status: str | None = None,
+           job_id: UUID | str | None = None, limit: int = 100, offset: int = 0) -> tuple[int, list[ReplyDraft]]:
+    qs = ReplyDraft.objects.filter(workspace=workspace, text__is_live=True)
+    if text_id is not None:
+        qs = qs.filter(text_id=text_id)
+    if status:
+        qs = qs.filter(status=status)
+    if job_id:
+        qs = qs.filter(job_id=job_id)
+    qs = qs.select_related("text", "approved_by").order_by("-created_at", "text_id", "variant")
+    return qs.count(), list(qs[offset:offset + limit])
+
+
+def get_draft(workspace: Workspace, draft_id: int) -> ReplyDraft | None:
+    return (ReplyDraft.objects.filter(workspace=workspace, pk=draft_id, text__is_live=True)
+            .select_related("text", "approved_by").first())
+
+
+def approved_replies(workspace: Workspace) -> list[ReplyDraft]:
+    return list(ReplyDraft.objects.filter(workspace=workspace, status=ReplyStatus.APPROVED, text__is_live=True)
+                .select_related("text", "approved_by").order_by("approved_at", "pk"))
+
+
+def source_material(workspace: Workspace, items: list[ReplyDraft]) -> dict[str, dict[int, object]]:
+    """The texts, snippets and earlier replies the drafts cite (only those still in the workspace)."""
+    ids = {kind: sorted({i for d in items for i in (d.sources or {}).get(kind, [])})
+           for kind in ("texts", "snippets", "replies")}
+    return {
+        "texts": texts_by_ids(workspace, ids["texts"]),
+        "snippets": {s.pk: s for s in KnowledgeSnippet.objects.filter(workspace=workspace, pk__in=ids["snippets"])},
+        "replies": {r.pk: r for r in ReplyDraft.objects.filter(workspace=workspace, pk__in=ids["replies"])},
+    }
+
+
+def sources_out(draft: ReplyDraft, material: dict[str, dict[int, object]]) -> dict[str, list[dict]]:
+    sources = draft.sources or {}
+    texts, snippets_, replies = material["texts"], material["snippets"], material["replies"]
+    return {
+        "texts": [{"id": i, "text": texts[i].text, "language": texts[i].language}
+                  for i in sources.get("texts", []) if i in texts],
+        "snippets": [{"id": i, "title": snippets_[i].title, "text": snippets_[i].body}
+                     for i in sources.get("snippets", []) if i in snippets_],
+        "replies": [{"id": i, "text": replies[i].body, "text_id": replies[i].text_id}
+                    for i in sources.get("replies", []) if i in replies],
+    }
+
+
+def draft_view(draft: ReplyDraft, material: dict[str, dict[int, object]]) -> dict:
+    """What a page shows of a draft: the body cut into plain and flagged pieces (templates escape them)."""
+    return {"draft": draft, "segments": checks.segments(draft.body, draft.policy_flags),
+            "sources": sources_out(draft, material)}
+
+
+# --- translations -----------------------------------------------------------------------------------------
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def translation_of(text: CustomerText, language: str) -> TextTranslation | None:
+    """The cached translation, if it still matches the text."""
+    return TextTranslation.objects.filter(text=text, target_language=language, source_hash=text_hash(text.text)).first()

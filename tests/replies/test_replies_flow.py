@@ -1,0 +1,502 @@
+"""Reply drafts and translations in-process with a scripted double of the model server: grounding, the policy
+check and regeneration, language, moderation before approval, edits, bulk jobs with progress, the translation
+cache, the API, roles, workspace isolation and the CSV export. test_replies_real_llm.py runs against vLLM."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+
+import httpx
+import pytest
+
+from apps.corpus.models import CustomerText
+from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
+from apps.insights.models import TextAnalysis
+from apps.jobs.models import Job
+from apps.llm.gateway import Gateway
+from apps.moderation import services as moderation
+from apps.moderation.models import ModerationCase
+from apps.replies import services
+from apps.replies.models import KnowledgeSnippet, ReplyDraft, TextTranslation
+from tests.conftest import import_now
+from tests.insights.test_analysis_flow import BATTERY, corpus_csv
+
+CLEAN_EN = "Sorry the battery drains so fast. Firmware 2.3.1 fixes the battery drain and is coming as a free update."
+CLEAN_ZH = "非常抱歉给您带来不便。固件2.3.1会修复电池耗电的问题，将作为免费更新推送。"
+VIOLATING = "Sorry! As compensation here is a $15 voucher for order 987654, and the fix ships tomorrow."
+RUDE = "You are absolute idiots for buying this lamp."
+ZH_TEXTS = ["电池一晚上就没电了，太失望了", "快递盒子被压坏了，灯也摔坏了"]
+
+
+class FakeModel:
+    """Answers reply, translation and moderation-judge prompts. Replies come from `replies` in order (the last
+    one repeats); each cites the refs it was shown plus a bogus one. `zh_replies` answers Chinese customers in
+    Chinese. Translations answer in the target language, or in the wrong one while `wrong_language` is set."""
+
+    def __init__(self, replies: list[str] | None = None, zh_replies: bool = True, wrong_language: bool = False):
+        self.replies = replies or [CLEAN_EN]
+        self.zh_replies = zh_replies
+        self.wrong_language = wrong_language
+        self.reply_calls = 0
+        self.translate_calls = 0
+        self.judge_calls = 0
+        self.prompts: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
+        if "content moderator" in system:
+            with self.lock:
+                self.judge_calls += 1
+            rude = "idiot" in user.lower()
+            content = {"categories": ["harassment"] if rude else [], "severity": 2 if rude else 0,
+                       "rationale": "Insults the customer." if rude else "A normal reply.",
+                       "offending_span": "idiots" if rude else ""}
+        elif "customer-service agent" in system:
+            with self.lock:
+                n = self.reply_calls
+                self.reply_calls += 1
+                self.prompts.append(user)
+            refs = re.findall(r'"ref": "([a-z]+:\d+)"', user)
+            chinese = '"Simplified Chinese"' in _block(user, "reply_language")
+            reply = self.replies[min(n, len(self.replies) - 1)]
+            if chinese and self.zh_replies and reply == CLEAN_EN:
+                reply = CLEAN_ZH
+            content = {"points": ["battery drains fast"], "reply": reply, "sources": refs[:3] + ["text:999999"]}
+        elif "professional translator" in system:
+            with self.lock:
+                self.translate_calls += 1
+            target = json.loads(_block(user, "target_language"))
+            text = json.loads(_block(user, "text"))
+            into_zh = (target == "Simplified Chinese") != self.wrong_language
+            content = {"translation": f"翻译：{text[:10]}的意思是电池坏了" if into_zh
+                       else f"Translated: the battery died ({len(text)} characters)."}
+        else:
+            raise AssertionError(f"unexpected prompt: {system[:80]}")
+        return httpx.Response(200, json={"model": "fake-m", "choices": [{"message": {"content": json.dumps(content)}}],
+                                         "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+
+
+def _block(user: str, name: str) -> str:
+    return user.split(f'<data name="{name}">')[1].split("</data>")[0].strip()
+
+
+def use_model(monkeypatch, fake: FakeModel) -> FakeModel:
+    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
+    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(moderation, "get_gateway", lambda: gateway)
+    return fake
+
+
+@pytest.fixture
+def model(monkeypatch) -> FakeModel:
+    return use_model(monkeypatch, FakeModel())
+
+
+@pytest.fixture
+def texts(owner) -> dict[str, CustomerText]:
+    """The analysis corpus plus two Chinese texts, and the demo's reply policy and knowledge."""
+    lines = corpus_csv().decode().rstrip("\n").split("\n")
+    lines += [f'"{t}",1,2026-10-2{i}' for i, t in enumerate(ZH_TEXTS)]
+    import_now(owner, "r.csv", ("\n".join(lines) + "\n").encode())
+    services.seed_reply_policy(owner.workspace, DEMO_REPLY_POLICY, DEMO_KNOWLEDGE)
+    return {t.text: t for t in CustomerText.objects.filter(workspace=owner.workspace)}
+
+
+def draft(member, text_ids: list[int], variants: int = 1) -> Job:
+    job = services.start_drafts(member.ctx, services.Selection(text_ids=text_ids), variants)
+    services.run_drafts(str(job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def only_draft(member, text: CustomerText) -> ReplyDraft:
+    job = draft(member, [text.pk])
+    assert job.status == "succeeded", job.error
+    return ReplyDraft.objects.get(job=job)
+
+
+def test_drafts_are_grounded_in_what_the_model_was_shown(owner, texts, model):
+    battery, other = texts[BATTERY[0]], texts[BATTERY[1]]
+    earlier = ReplyDraft.objects.create(workspace=owner.workspace, text=other, body="We hear you: 2.3.1 is coming.",
+                                        language="en", status="approved", moderation_status="approved")
+    reply = only_draft(owner, battery)
+    prompt = model.prompts[0]
+    shown = set(re.findall(r'"ref": "([a-z]+:\d+)"', prompt))
+    assert f"reply:{earlier.pk}" in shown  # an approved reply to a similar text is offered as an example
+    battery_snippet = KnowledgeSnippet.objects.get(workspace=owner.workspace, title__startswith="Battery")
+    assert f"snippet:{battery_snippet.pk}" in shown and "2.3.1 fixes it" in prompt
+    similar = [int(r.split(":")[1]) for r in shown if r.startswith("text:")]
+    assert similar and battery.pk not in similar
+    assert "battery" in " ".join(CustomerText.objects.filter(pk__in=similar).values_list("text", flat=True)).lower()
+    # the customer text comes last, after every instruction and all material
+    assert prompt.rstrip().endswith("</data>") and prompt.rindex(battery.text) > prompt.rindex("reply_policy")
+    assert "Refunds are possible within 30 days" in prompt and "The Lumo team" in prompt
+    # only refs that were shown are stored; the bogus one is dropped
+    cited = reply.sources
+    assert 999999 not in cited["texts"] and set(cited["texts"]) <= set(similar)
+    assert cited["snippets"] and set(cited["snippets"]) <= set(KnowledgeSnippet.objects.values_list("pk", flat=True))
+    assert reply.body.startswith(CLEAN_EN) and reply.body.endswith("— The Lumo team")  # the sign-off is added
+    assert reply.policy_flags == [] and reply.language == "en" and reply.attempts == 1
+    assert (reply.prompt, reply.prompt_version, reply.model) == ("replies/reply", 1, "fake-m")
+    assert reply.points == ["battery drains fast"]
+
+
+def test_grounding_leaves_out_texts_moderation_has_not_cleared(owner, texts, model):
+    hidden = texts[BATTERY[1]]
+    CustomerText.objects.filter(pk=hidden.pk).update(moderation_status="hidden")
+    only_draft(owner, texts[BATTERY[0]])
+    assert f'"ref": "text:{hidden.pk}"' not in model.prompts[0]
+
+
+def test_a_draft_inventing_facts_is_regenerated(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, FakeModel(replies=[VIOLATING, CLEAN_EN]))
+    reply = only_draft(owner, texts[BATTERY[0]])
+    assert fake.reply_calls == 2 and reply.attempts == 2 and reply.policy_flags == []
+    problems = _block(fake.prompts[1], "previous_problems")
+    assert "987654" in problems and "voucher" in problems and "tomorrow" in problems  # the model is told why
+    assert _block(fake.prompts[0], "previous_problems") == "[]"
+
+
+def test_a_draft_that_keeps_violating_the_policy_is_kept_flagged_and_cannot_be_approved(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, FakeModel(replies=[VIOLATING]))
+    job = draft(owner, [texts[BATTERY[0]].pk])
+    reply = ReplyDraft.objects.get(job=job)
+    assert fake.reply_calls == services.DRAFT_ATTEMPTS and reply.attempts == services.DRAFT_ATTEMPTS
+    assert {(f["kind"], f["text"]) for f in reply.policy_flags} == {
+        ("compensation", "compensation"), ("price", "$15"), ("compensation", "voucher"),
+        ("order_number", "987654"), ("deadline", "tomorrow")}
+    assert job.status == "succeeded" and job.result["flagged"] == 1
+    assert any("policy flags" in note for note in job.result["notes"])
+    assert reply.moderation_status == "approved"
+    with pytest.raises(services.ReplyConflict, match="policy does not cover"):
+        services.approve_draft(owner.ctx, reply.pk)
+    fixed = services.edit_draft(owner.ctx, reply.pk, "Sorry about the battery. Firmware 2.3.1 fixes it.")
+    assert fixed.policy_flags == [] and services.approve_draft(owner.ctx, reply.pk).status == "approved"
+
+
+def test_the_reply_follows_the_customers_language(owner, texts, model):
+    chinese = texts[ZH_TEXTS[0]]
+    assert chinese.language == "zh"
+    reply = only_draft(owner, chinese)
+    assert '"Simplified Chinese"' in _block(model.prompts[0], "reply_language")
+    assert "customer-service agent in mainland China" in model.prompts[0]
+    assert reply.language == "zh" and reply.body == CLEAN_ZH and reply.policy_flags == []
+
+
+def test_a_reply_in_the_wrong_language_is_asked_again_then_flagged(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, FakeModel(zh_replies=False))
+    reply = only_draft(owner, texts[ZH_TEXTS[0]])
+    assert fake.reply_calls == services.DRAFT_ATTEMPTS
+    assert [f["kind"] for f in reply.policy_flags] == ["language"] and reply.language == "en"
+    # a person may knowingly answer in another language: the language flag alone does not block approval
+    assert services.approve_draft(owner.ctx, reply.pk).status == "approved"
+
+
+def test_approval_waits_for_moderation(owner, texts, monkeypatch, make_member, django_capture_on_commit_callbacks):
+    use_model(monkeypatch, FakeModel(replies=[RUDE]))
+    reply = only_draft(owner, texts[BATTERY[0]])
+    case = ModerationCase.objects.get(workspace=owner.workspace, subject_type="reply_draft", subject_id=str(reply.pk))
+    assert reply.moderation_case_id == case.pk and case.text == reply.body
+    assert reply.moderation_status in ("pending", "hidden") and "Harassment" in reply.moderation_reason
+    with pytest.raises(services.ReplyConflict, match="[Mm]oderation"):
+        services.approve_draft(owner.ctx, reply.pk)
+    moderator = make_member("moderator")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.decide(moderator.ctx, case.pk, "approve", note="Quoting the customer; fine.")
+    reply.refresh_from_db()
+    assert reply.moderation_status == "approved" and reply.moderation_reason == ""
+    approved = services.approve_draft(owner.ctx, reply.pk)
+    assert approved.status == "approved" and approved.approved_by == owner.user and approved.approved_at
+    # a later rejection by a moderator withdraws the approval and says why
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.decide(moderator.ctx, case.pk, "reject", note="Never call customers names.")
+    reply.refresh_from_db()
+    assert reply.status == "draft" and reply.moderation_status == "rejected"
+    assert "Never call customers names." in reply.moderation_reason
+
+
+def test_a_moderators_edit_becomes_the_reply(owner, texts, model, make_member, django_capture_on_commit_callbacks):
+    reply = only_draft(owner, texts[BATTERY[0]])
+    moderator = make_member("moderator")
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.decide(moderator.ctx, reply.moderation_case_id, "edit", text="Thanks, a fix is on its way.")
+    reply.refresh_from_db()
+    assert reply.body == "Thanks, a fix is on its way." and reply.edited and reply.moderation_status == "approved"
+    assert reply.history[-1]["why"] == "moderator edit"
+
+
+def test_an_edit_is_checked_and_moderated_again(owner, texts, model):
+    reply = only_draft(owner, texts[BATTERY[0]])
+    services.approve_draft(owner.ctx, reply.pk)
+    edited = services.edit_draft(owner.ctx, reply.pk, RUDE)
+    assert edited.edited and edited.status == "draft" and edited.approved_by is None
+    assert edited.moderation_status != "approved" and edited.history[-1]["body"] == reply.body
+    case = ModerationCase.objects.get(pk=edited.moderation_case_id)
+    assert case.text == RUDE  # the new text was judged, not the old one
+    back = services.edit_draft(owner.ctx, reply.pk, "Sorry! Write to us within 30 days for a refund.")
+    assert back.moderation_status == "approved" and back.policy_flags == []
+    again = services.edit_draft(owner.ctx, reply.pk, "Here is a 20% discount.")
+    assert {f["kind"] for f in again.policy_flags} == {"percentage", "compensation"}
+    with pytest.raises(services.ReplyError, match="empty"):
+        services.edit_draft(owner.ctx, reply.pk, "   ")
+
+
+def test_bulk_drafts_for_a_filter_are_one_job_with_progress(owner, texts, model, monkeypatch):
+    battery_ids = {texts[t].pk for t in BATTERY}
+    TextAnalysis.objects.bulk_create([
+        TextAnalysis(text=t, workspace=owner.workspace, intent="complaint", sentiment_score=-0.8,
+                     sentiment="negative" if t.pk in battery_ids else "positive", sentiment_method="rating")
+        for t in texts.values()])
+    api = owner.api()
+    response = api.post("/api/v1/replies", {"filters": {"sentiment": "negative", "date_from": "2026-10-01",
+                                                        "date_to": "2026-10-28"}, "variants": 2},
+                        content_type="application/json")
+    assert response.status_code == 202, response.content
+    accepted = response.json()
+    assert set(accepted) == {"job_id", "texts"} and accepted["texts"] == len(BATTERY)
+    job = Job.objects.get(pk=accepted["job_id"])
+    assert job.kind == "reply_drafts" and job.status == "queued" and set(job.params["text_ids"]) == battery_ids
+    progress: list[int] = []
+    real_set_progress = services.jobs.set_progress
+    monkeypatch.setattr(services, "CHUNK_TEXTS", 2)
+    monkeypatch.setattr(services.jobs, "set_progress",
+                        lambda job_id, done, **kw: (progress.append(done), real_set_progress(job_id, done, **kw)))
+    services.run_drafts(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.done == job.total == len(BATTERY) and progress == [2, 4, 6]
+    assert job.result["drafts"] == 2 * len(BATTERY) and model.reply_calls == 2 * len(BATTERY)
+    drafts = ReplyDraft.objects.filter(job=job)
+    assert {d.text_id for d in drafts} == battery_ids and {d.variant for d in drafts} == {1, 2}
+    assert len({(d.text_id, d.seed) for d in drafts}) == 2 * len(BATTERY)  # every variant has its own seed
+    services.run_drafts(str(job.pk))  # a re-delivered task changes nothing
+    assert ReplyDraft.objects.filter(job=job).count() == 2 * len(BATTERY)
+    # filters that match nothing, or an unknown sentiment, are explained
+    empty = api.post("/api/v1/replies", {"filters": {"source": "nowhere"}}, content_type="application/json")
+    assert empty.status_code == 400 and "No texts match" in empty.json()["error"]
+    assert api.post("/api/v1/replies", {}, content_type="application/json").status_code == 400
+    too_many = api.post("/api/v1/replies", {"text_ids": [texts[BATTERY[0]].pk], "variants": 9},
+                        content_type="application/json")
+    assert too_many.status_code == 400 and "1 to 3" in too_many.json()["error"]
+
+
+def test_sentiment_without_an_analysis_says_how_to_get_one(owner, texts, model):
+    response = owner.api().post("/api/v1/replies", {"filters": {"sentiment": "negative"}},
+                                content_type="application/json")
+    assert response.status_code == 400 and "run one, or filter by rating" in response.json()["error"]
+
+
+def test_translation_is_generated_once_then_cached(owner, texts, model):
+    chinese = texts[ZH_TEXTS[0]]
+    api = owner.api()
+    first = api.get(f"/api/v1/texts/{chinese.pk}/translation?lang=en")
+    assert first.status_code == 200, first.content
+    body = first.json()
+    assert body["translation"].startswith("Translated:") and body["language"] == "en"
+    assert body["source_language"] == "zh" and not body["cached"] and body["model"] == "fake-m"
+    assert model.translate_calls == 1
+    second = api.get(f"/api/v1/texts/{chinese.pk}/translation?lang=en").json()
+    assert second["cached"] and second["translation"] == body["translation"] and model.translate_calls == 1
+    # a text already in the reader's language costs no model call
+    english = texts[BATTERY[0]]
+    same = api.get(f"/api/v1/texts/{english.pk}/translation?lang=en").json()
+    assert same["same_language"] and same["translation"] == english.text and model.translate_calls == 1
+    # without `lang`, the reader's preferred language
+    chosen = api.put("/api/v1/me/language", {"language": "zh"}, content_type="application/json")
+    assert chosen.json()["language"] == "zh"
+    into_zh = api.get(f"/api/v1/texts/{english.pk}/translation").json()
+    assert into_zh["language"] == "zh" and into_zh["translation"].startswith("翻译") and model.translate_calls == 2
+    assert TextTranslation.objects.filter(text=english, target_language="zh").exists()
+    # a changed text is translated again, not served stale
+    CustomerText.objects.filter(pk=chinese.pk).update(text="灯坏了")
+    assert not api.get(f"/api/v1/texts/{chinese.pk}/translation?lang=en").json()["cached"]
+    bad = api.put("/api/v1/me/language", {"language": "klingon"}, content_type="application/json")
+    assert bad.status_code == 400 and "Choose a language" in bad.json()["error"]
+
+
+def test_a_translation_in_the_wrong_language_is_refused_not_cached(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, FakeModel(wrong_language=True))
+    chinese = texts[ZH_TEXTS[0]]
+    response = owner.api().get(f"/api/v1/texts/{chinese.pk}/translation?lang=en")
+    assert response.status_code == 502 and "did not answer in English" in response.json()["error"]
+    assert fake.translate_calls == services.TRANSLATE_ATTEMPTS
+    assert not TextTranslation.objects.filter(text=chinese).exists()
+
+
+def test_bulk_translation_is_one_job(owner, texts, model):
+    api = owner.api()
+    response = api.post("/api/v1/translations", {"filters": {"language": "zh"}, "lang": "en"},
+                        content_type="application/json")
+    assert response.status_code == 202, response.content
+    job = Job.objects.get(pk=response.json()["job_id"])
+    assert job.kind == "translations" and job.total == len(ZH_TEXTS)
+    services.run_translations(str(job.pk))
+    job.refresh_from_db()
+    assert job.status == "succeeded" and job.done == len(ZH_TEXTS)
+    assert job.result["translated"] == len(ZH_TEXTS) and model.translate_calls == len(ZH_TEXTS)
+    again = Job.objects.get(pk=api.post("/api/v1/translations", {"filters": {"language": "zh"}, "lang": "en"},
+                                        content_type="application/json").json()["job_id"])
+    services.run_translations(str(again.pk))
+    again.refresh_from_db()
+    assert again.result["cached"] == len(ZH_TEXTS) and model.translate_calls == len(ZH_TEXTS)
+    assert api.post("/api/v1/translations", {"text_ids": [texts[BATTERY[0]].pk], "lang": "xx"},
+                    content_type="application/json").status_code == 400
+
+
+def test_api_shapes(owner, texts, model):
+    api = owner.api()
+    text = texts[BATTERY[0]]
+    accepted = api.post("/api/v1/replies", {"text_ids": [text.pk]}, content_type="application/json").json()
+    assert api.get(f"/api/v1/jobs/{accepted['job_id']}").json()["status"] == "queued"
+    services.run_drafts(accepted["job_id"])
+    listing = api.get(f"/api/v1/replies?text_id={text.pk}").json()
+    assert listing["count"] == 1
+    item = listing["results"][0]
+    assert {"id", "text_id", "text", "language", "moderation", "sources", "policy_flags", "points", "status",
+            "customer_text", "approved", "model", "prompt", "job_id"} <= set(item)
+    assert item["text"].startswith(CLEAN_EN) and item["language"] == "en" and item["text_id"] == text.pk
+    assert item["moderation"]["status"] == "approved" and item["moderation"]["case_id"]
+    assert set(item["sources"]) == {"texts", "snippets", "replies"}
+    assert all({"id", "text"} <= set(s) for s in item["sources"]["texts"] + item["sources"]["snippets"])
+    assert item["customer_text"] == {**item["customer_text"], "id": text.pk, "text": text.text, "language": "en"}
+    assert item["prompt"] == {"name": "replies/reply", "version": 1} and item["job_id"] == accepted["job_id"]
+    base = f"/api/v1/replies/{item['id']}"
+    assert api.get(base).json()["id"] == item["id"]
+    patched = api.patch(base, {"text": "Thanks! Firmware 2.3.1 fixes it."}, content_type="application/json")
+    assert patched.status_code == 200 and patched.json()["edited"] and patched.json()["versions"] == 2
+    approved = api.post(f"{base}/approve")
+    assert approved.status_code == 200 and approved.json()["approved"] and approved.json()["approved_by"]
+    assert api.get("/api/v1/replies?status=approved").json()["count"] == 1
+    assert api.post(f"{base}/reject").json()["status"] == "rejected"
+    assert api.get("/api/v1/replies/999999").status_code == 404
+    assert api.get("/api/v1/replies?status=nope").status_code == 400
+    # the policy and knowledge
+    policy = api.put("/api/v1/reply-policy", {"sign_off": "Cheers, Lumo", "allowed_promises": ["Free shipping"]},
+                     content_type="application/json").json()
+    assert policy["sign_off"] == "Cheers, Lumo" and policy["allowed_promises"] == ["Free shipping"]
+    assert policy["policy"].startswith("Refunds are possible")
+    created = api.post("/api/v1/knowledge", {"title": "Warranty", "text": "Two years."},
+                       content_type="application/json")
+    assert created.status_code == 201
+    snippet_id = created.json()["id"]
+    assert api.put(f"/api/v1/knowledge/{snippet_id}", {"text": "Two years on the lamp."},
+                   content_type="application/json").json()["text"] == "Two years on the lamp."
+    assert len(api.get("/api/v1/knowledge").json()["results"]) == len(DEMO_KNOWLEDGE) + 1
+    assert api.delete(f"/api/v1/knowledge/{snippet_id}").status_code == 204
+    assert api.post("/api/v1/knowledge", {"title": "", "text": "x"}, content_type="application/json").status_code == 400
+    assert api.get("/api/v1/me/language").json() == {"language": "en", "choices": api.get(
+        "/api/v1/me/language").json()["choices"]}
+
+
+def test_roles(make_member, owner, texts, model):
+    reply = only_draft(owner, texts[BATTERY[0]])
+    text_id = texts[ZH_TEXTS[0]].pk
+    for role in ("viewer", "moderator"):
+        api = make_member(role).api()
+        assert api.post("/api/v1/replies", {"text_ids": [text_id]}, content_type="application/json").status_code == 403
+        base = f"/api/v1/replies/{reply.pk}"
+        assert api.patch(base, {"text": "x"}, content_type="application/json").status_code == 403
+        assert api.post(f"{base}/approve").status_code == 403
+        assert api.post(f"{base}/reject").status_code == 403
+        assert api.post("/api/v1/translations", {"text_ids": [text_id], "lang": "en"},
+                        content_type="application/json").status_code == 403
+        assert api.put("/api/v1/reply-policy", {"tone": "x"}, content_type="application/json").status_code == 403
+        assert api.post("/api/v1/knowledge", {"title": "t", "text": "x"},
+                        content_type="application/json").status_code == 403
+        assert api.get(f"/api/v1/replies?text_id={reply.text_id}").json()["count"] == 1  # reading is fine
+        assert api.get(f"/api/v1/texts/{text_id}/translation?lang=en").status_code == 200  # and reading translated
+        assert api.put("/api/v1/me/language", {"language": "zh"}, content_type="application/json").status_code == 200
+    analyst = make_member("analyst").api()
+    assert analyst.post("/api/v1/replies", {"text_ids": [text_id]}, content_type="application/json").status_code == 202
+    assert analyst.post(f"/api/v1/replies/{reply.pk}/approve").status_code == 200
+    assert analyst.put("/api/v1/reply-policy", {"tone": "x"}, content_type="application/json").status_code == 403
+
+
+def test_workspace_isolation(make_member, owner, texts, model):
+    reply = only_draft(owner, texts[BATTERY[0]])
+    services.approve_draft(owner.ctx, reply.pk)
+    other = make_member("owner", "Other")
+    api = other.api()
+    assert api.get("/api/v1/replies").json() == {"count": 0, "results": []}
+    base = f"/api/v1/replies/{reply.pk}"
+    assert api.get(base).status_code == 404
+    assert api.patch(base, {"text": "x"}, content_type="application/json").status_code == 404
+    assert api.post(f"{base}/approve").status_code == 404
+    assert api.post(f"{base}/reject").status_code == 404
+    refused = api.post("/api/v1/replies", {"text_ids": [reply.text_id]}, content_type="application/json")
+    assert refused.status_code == 404 and "No such text" in refused.json()["error"]
+    assert api.get(f"/api/v1/texts/{reply.text_id}/translation?lang=zh").status_code == 404
+    assert api.post("/api/v1/translations", {"text_ids": [reply.text_id], "lang": "zh"},
+                    content_type="application/json").status_code == 404
+    assert api.get("/api/v1/knowledge").json()["results"] == []
+    snippet = KnowledgeSnippet.objects.filter(workspace=owner.workspace).first()
+    assert api.delete(f"/api/v1/knowledge/{snippet.pk}").status_code == 404
+    assert "We hear" not in api.get("/api/v1/replies/export.csv").content.decode("utf-8-sig")
+    assert len(api.get("/api/v1/replies/export.csv").content.decode("utf-8-sig").strip().splitlines()) == 1
+    browser = other.browser()
+    assert browser.get(f"/replies/text/{reply.text_id}/").status_code == 404
+    # and drafting in the other workspace never reaches into this one's texts, replies or knowledge
+    import_now(other, "o.csv", b"text\nThe other lamp battery dies fast\nAnother battery review here\n")
+    theirs = only_draft(other, CustomerText.objects.filter(workspace=other.workspace).first())
+    mine = {f"text:{t.pk}" for t in texts.values()} | {f"reply:{reply.pk}"} | {
+        f"snippet:{s}" for s in KnowledgeSnippet.objects.filter(workspace=owner.workspace).values_list("pk", flat=True)}
+    assert not mine & set(re.findall(r'"ref": "([a-z]+:\d+)"', model.prompts[-1]))
+    assert not set(theirs.sources["texts"]) & {t.pk for t in texts.values()}
+
+
+def test_csv_export_of_approved_replies_neutralises_formulas(owner, texts, monkeypatch):
+    use_model(monkeypatch, FakeModel(replies=["=HYPERLINK(\"bad\") Thanks for writing to us."]))
+    formula = only_draft(owner, texts[BATTERY[0]])
+    use_model(monkeypatch, FakeModel())
+    clean = only_draft(owner, texts[BATTERY[1]])
+    services.approve_draft(owner.ctx, clean.pk)
+    api = owner.api()
+    approved = api.get("/api/v1/replies/export.csv")
+    assert approved["Content-Type"].startswith("text/csv") and "attachment" in approved["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(approved.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["reply_id", "text_id", "source", "posted_at"] and len(rows) == 2
+    assert rows[1][0] == str(clean.pk) and rows[1][6] == texts[BATTERY[1]].text and rows[1][8] == clean.body
+    every = list(csv.reader(io.StringIO(api.get("/api/v1/replies/export.csv?status=all").content.decode("utf-8-sig"))))
+    bodies = {row[0]: row[8] for row in every[1:]}
+    assert bodies[str(formula.pk)].startswith("'=HYPERLINK")
+    assert api.get("/api/v1/replies/export.csv?status=nope").status_code == 400
+
+
+def test_pages_render_and_escape(owner, texts, monkeypatch, make_member):
+    use_model(monkeypatch, FakeModel(replies=["<script>alert('x')</script> Sorry for the trouble."]))
+    text = texts[BATTERY[0]]
+    CustomerText.objects.filter(pk=text.pk).update(text="<img src=x onerror=alert(1)> battery")
+    text.refresh_from_db()
+    reply = only_draft(owner, text)
+    for role in ("owner", "analyst", "moderator", "viewer"):
+        browser = make_member(role).browser()
+        for url in ("/replies/", f"/replies/text/{text.pk}/", "/replies/policy/", f"/texts/{text.pk}/",
+                    "/replies/?sentiment=negative&rating=1&date_from=2026-10-01", "/replies/?status=approved"):
+            response = browser.get(url)
+            assert response.status_code == 200, (role, url)
+        home = browser.get("/").content.decode()
+        assert ('href="/replies/"' in home) == (role in ("owner", "analyst"))
+    body = owner.browser().get("/replies/").content.decode()
+    assert "<script>alert" not in body and "&lt;script&gt;alert" in body and "<img src=x" not in body
+    assert "js/replies.js" in body and f'data-draft-id="{reply.pk}"' in body and 'data-action="approve"' in body
+    viewer_page = make_member("viewer").browser().get("/replies/").content.decode()
+    assert 'data-action="approve"' not in viewer_page and 'data-action="draft-all"' not in viewer_page
+    detail = owner.browser().get(f"/texts/{text.pk}/").content.decode()
+    assert 'class="card translation"' in detail and "js/replies.js" in detail and f"/replies/text/{text.pk}/" in detail
+    assert "<script>" not in detail.split("</head>")[1]  # no inline scripts (CSP)
+    bad_dates = owner.browser().get("/replies/?date_from=tomorrow", follow=True)
+    assert bad_dates.status_code == 200 and "YYYY-MM-DD" in bad_dates.content.decode()
+
+
+def test_erased_texts_leave_the_sources_of_other_drafts(owner, texts, model):
+    reply = only_draft(owner, texts[BATTERY[0]])
+    cited = reply.sources["texts"]
+    assert cited
+    assert services.forget_texts(owner.workspace, cited[:1]) == 1
+    reply.refresh_from_db()
+    assert cited[0] not in reply.sources["texts"]
