@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -143,30 +144,56 @@ def llm_proxy() -> Proxy:
     return Proxy((parsed.hostname or "127.0.0.1", parsed.port or 80))
 
 
+class WorkerProcess:
+    """The test suite's real Celery worker (every queue, test database, real broker). Tests of crashes
+    kill it with SIGKILL and start it again; its short visibility timeout makes the broker hand a task
+    lost with a killed worker to the next one within a minute (production: just above the task limit)."""
+
+    VISIBILITY_TIMEOUT_S = 45
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        # Small import batches: more progress updates, and a crash lands mid-import rather than after it.
+        self.env = {**env, "CELERY_VISIBILITY_TIMEOUT": str(self.VISIBILITY_TIMEOUT_S),
+                    "MURMUR_IMPORT_BATCH_SIZE": "250"}
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        from config.celery import app
+
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "ingest,embed,llm,default", "-c",
+                 "2", "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", "-l", "INFO"],
+                env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while not app.control.inspect(timeout=1).ping():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"The test worker did not start; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes at once: no clean shutdown, no acks."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, llm_proxy):
-    """A real worker process consuming every queue, on the test database, through the real broker."""
     env = {**os.environ, "DATABASE_URL": _database_url_for_workers(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "VLLM_BASE_URL": llm_proxy.url()}
-    log = open(Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log", "ab")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "ingest,embed,llm,default", "-c", "2",
-         "-n", f"test-{os.getpid()}@%h", "-l", "INFO"],
-        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    from config.celery import app
-
-    deadline = time.monotonic() + 120
-    while not app.control.inspect(timeout=1).ping():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"The test worker did not start; see {log.name}")
-    yield proc
-    proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    worker = WorkerProcess(env, Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
 
 
 def wait_for_job(client: Client, job_id: str, timeout: float = 180) -> dict:
@@ -209,4 +236,7 @@ def import_now(member: Member, filename: str, data: bytes, mapping: dict | None 
     ids = list(text_import.texts.values_list("pk", flat=True))
     embed_texts(member.workspace.pk, member.workspace.embedding_model, ids)  # …which we run right here
     refresh_job(str(text_import.job_id))
+    from apps.insights.services import classify_import  # the other receiver of texts_committed
+
+    classify_import(member.workspace.pk, text_import.pk)
     return text_import

@@ -192,6 +192,7 @@ def run() -> int:
         try:
             manage(env, "migrate", "--noinput", "-v", "0")
             manage(env, "check_encryption_key")  # a wrong key stops here, before any process writes data
+            manage(env, "setup_schedules")
         except subprocess.CalledProcessError as exc:
             say(f"`manage.py {exc.cmd[2]}` failed (the reason is above); nothing else was started.")
             return 1

@@ -21,6 +21,7 @@ from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
+from apps.moderation import selectors as moderation_selectors
 from apps.jobs.selectors import get_job, recent_jobs
 from apps.llm import selectors as llm
 from apps.search.selectors import more_like_this, semantic_search
@@ -53,11 +54,11 @@ def home(request: HttpRequest) -> HttpResponse:
     ws = request.workspace_ctx.workspace
     try:
         filters = _filters_from(request)
-        filtered = filters.apply(corpus.analysable_texts(ws))
+        filtered = filters.apply(moderation_selectors.analysable_texts(ws))
         chart = insights.dashboard_series(filtered)
     except Exception:  # a malformed date in the query string
         messages.error(request, "Some filters were not valid and were ignored.")
-        filters, filtered = corpus.TextFilters(), corpus.analysable_texts(ws)
+        filters, filtered = corpus.TextFilters(), moderation_selectors.analysable_texts(ws)
         chart = insights.dashboard_series(filtered)
     count, latest = corpus.list_texts(ws, corpus.TextFilters(), limit=8, offset=0)
     run = insights.latest_run(ws)

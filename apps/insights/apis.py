@@ -98,7 +98,9 @@ def export_csv(request: HttpRequest, analysis_id: int):
         writer.writerow(["theme", s.change, s.label, s.theme.summary, s.size, s.net_sentiment,
                          " ".join(map(str, s.quotes)), ""])
     for i in selectors.insights(run):
-        quotes = " | ".join(texts[t].text[:200] for t in i.evidence if t in texts)
+        # Quotes stay in the customer's language; the tag says which (a reader can translate a text on its page).
+        quotes = " | ".join(f"[{texts[t].language}] {texts[t].text[:200]}" if texts[t].language else texts[t].text[:200]
+                            for t in i.evidence if t in texts)
         writer.writerow(["insight", i.kind, i.title, i.detail, "", "", " ".join(map(str, i.evidence)), quotes])
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="murmur-analysis-v{run.version}.csv"'

@@ -11,3 +11,4 @@ class InsightsConfig(AppConfig):
         from .selectors import text_signals
 
         TEXT_ENRICHERS.append(text_signals)
+        from . import receivers  # noqa: F401  (classifies imported texts)

@@ -18,7 +18,8 @@ from django.utils import timezone
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE
-from apps.corpus.selectors import analysable_texts
+from apps.corpus.models import CustomerText
+from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 from apps.embeddings.models import TextEmbedding
 from apps.embeddings.services import embed_texts
 from apps.jobs import services as jobs
@@ -163,7 +164,9 @@ def _run(run: AnalysisRun, job_id) -> None:
     for start in range(0, len(missing), 256):
         embed_texts(workspace.pk, model_name, missing[start:start + 256])
     _step(run, job_id, 1, "Scoring sentiment and intent of new texts.")
-    new_count = _classify_new(workspace, texts)
+    _classify_new(workspace, texts)  # texts imported before this feature, or whose import skipped it
+    since = run.previous.created_at if run.previous_id else None
+    new_count = texts.filter(created_at__gt=since).count() if since else len(ids)
     _step(run, job_id, 2, "Finding themes.")
     rows = list(texts.order_by("pk").values_list("pk", "text", "posted_at", "analysis__sentiment"))
     vectors = _vectors(workspace, model_name, [r[0] for r in rows])
@@ -207,6 +210,12 @@ def _classify_new(workspace: Workspace, texts) -> int:
             batch = []
     count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
     return count
+
+
+def classify_import(workspace_id: int, text_import_id: int) -> int:
+    """Per-text signals of an import's texts (idempotent: texts already classified are skipped)."""
+    workspace = Workspace.objects.get(pk=workspace_id)
+    return _classify_new(workspace, CustomerText.objects.filter(text_import_id=text_import_id, is_live=True))
 
 
 def _vectors(workspace: Workspace, model_name: str, ids: list[int]) -> np.ndarray:

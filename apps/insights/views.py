@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from apps.accounts.permissions import ANALYZE
 from apps.accounts.web import workspace_required
-from apps.corpus.selectors import analysable_texts
+from apps.moderation.selectors import analysable_texts
 
 from . import selectors, services
 

@@ -181,6 +181,21 @@ def purge_originals(workspace: Workspace, older_than_days: int, now=None) -> dic
     return {"texts": texts, "import_files": files}
 
 
+RETENTION_SCHEDULE = "privacy: apply retention periods"
+
+
+def ensure_schedules() -> None:
+    """(Re)write the beat row of the daily retention job: one row for every workspace (each workspace's
+    period is read when it runs). Idempotent; `manage.py setup_schedules`, run by the launcher."""
+    from django_celery_beat.models import CrontabSchedule, PeriodicTask
+
+    crontab, _ = CrontabSchedule.objects.get_or_create(minute="30", hour="2", day_of_week="*", day_of_month="*",
+                                                       month_of_year="*", timezone="UTC")
+    PeriodicTask.objects.update_or_create(name=RETENTION_SCHEDULE, defaults={
+        "crontab": crontab, "interval": None, "task": "apps.privacy.tasks.apply_retention", "queue": "default",
+        "enabled": True})
+
+
 def apply_retention(now=None) -> dict[str, Any]:
     """The scheduled job: every workspace's retention, then expired exports and unconfirmed erasure previews."""
     now = now or timezone.now()

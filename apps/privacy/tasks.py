@@ -14,5 +14,5 @@ def build_export_task(self, export_id: int, *, job_id: str) -> None:
 
 @shared_task(bind=True)
 def apply_retention(self) -> dict:
-    """Scheduled daily by a django-celery-beat row (migration 0002 of this app)."""
+    """Scheduled daily by a django-celery-beat row (`manage.py setup_schedules`)."""
     return services.apply_retention()

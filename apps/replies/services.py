@@ -382,7 +382,8 @@ def allowed_for(text: CustomerText, policy: ReplyPolicy, snippets: list[Knowledg
     return checks.allowed_from(
         customer_text=text.text, policy_text=policy.policy, allowed_promises=policy.allowed_promises or [],
         knowledge=[f"{s.title}\n{s.body}" for s in snippets],
-        extra_facts=[f"{text.rating} stars"] if text.rating else [], banned_words=voice.get("words_to_avoid", []))
+        extra_facts=[policy.sign_off, *([f"{text.rating} stars"] if text.rating else [])],
+        banned_words=voice.get("words_to_avoid", []))
 
 
 # --- drafting: generation ------------------------------------------------------------------------------------
@@ -892,6 +893,10 @@ def _translate_pieces(workspace: Workspace, pieces: list[str], language: str,
             elif not checks.language_matches(outcome.output.translation, language):
                 results[i] = (f"The model did not answer in {name} after {TRANSLATE_ATTEMPTS} tries; "
                               "try again later or ask an owner to choose a stronger model.")
+                retry.append(i)
+            elif not checks.plausible_translation(pieces[i], outcome.output.translation):
+                results[i] = (f"The model's answers were not a translation into {name} (far too short or too "
+                              "long); try again later or ask an owner to choose a stronger model.")
                 retry.append(i)
             else:
                 results[i] = outcome

@@ -36,7 +36,10 @@ class Person:
         self.page, self.base_url, self.name = page, base_url, name
         self.errors: list[str] = []
         page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" and
+                "Failed to load resource" not in msg.text else None)
+        page.on("response", lambda r: self.errors.append(f"HTTP {r.status} {r.request.method} {r.url}")
+                if r.status >= 400 and r.status != 409 else None)
         page.on("dialog", self._dialog)
 
     def _dialog(self, dialog) -> None:

@@ -14,10 +14,10 @@ CSV = (
     "My lamp battery dies after two hours,1,2026-10-08,survey\n"
     "Shipping took three weeks and the box was crushed,2,2026-10-03,survey\n"
     "Delivery was slow and the package arrived dented,2,2026-10-09,survey\n"
-    "Beautiful warm light, perfect for reading,5,2026-10-04,app_store\n"
+    "\"Beautiful warm light, perfect for reading\",5,2026-10-04,app_store\n"
     "The colour of the light is gorgeous,5,2026-10-10,app_store\n"
     "I wish it had a sunrise alarm that brightens slowly,4,2026-10-05,survey\n"
-    "<script>alert('xss')</script> Love the lamp,5,2026-10-06,app_store\n"
+    "&lt;script&gt;alert('xss')&lt;/script&gt; Love the lamp,5,2026-10-06,app_store\n"
 )
 
 
@@ -33,7 +33,8 @@ def test_upload_watch_progress_dashboard_search(person, celery_worker, owner_log
     upload = tmp_path / "reviews.csv"
     upload.write_text(CSV)
     person.page.set_input_files("#upload-file", str(upload))
-    person.page.wait_for_selector("#upload-result .job .progress")  # the progress bar appears at once
+    person.page.wait_for_selector("#upload-result .job .progress, #upload-result .error")
+    assert not person.page.locator("#upload-result .error").count(), person.page.inner_text("#upload-result")
     person.page.wait_for_selector("#upload-result .job[data-status=succeeded]", timeout=180_000)
     assert "Imported 9 new texts" in person.page.inner_text("#upload-result")
     person.shot("2-upload-done")
@@ -47,7 +48,9 @@ def test_upload_watch_progress_dashboard_search(person, celery_worker, owner_log
         const chart = Chart.getChart(document.getElementById('sentiment-chart'));
         for (let d = 0; d < chart.data.datasets.length; d++) {
             const meta = chart.getDatasetMeta(d);
-            for (const bar of meta.data) { if (bar.height > 2) return {x: bar.x, y: bar.y + bar.height / 2}; }
+            for (const bar of meta.data) {
+                if (Math.abs(bar.base - bar.y) > 2) return {x: bar.x, y: (bar.y + bar.base) / 2};
+            }
         }
         return null; }""")
     assert point, "the chart has no bars"
@@ -78,6 +81,7 @@ def test_bad_upload_shows_row_errors(person, owner_login, tmp_path):
     text = person.page.inner_text("#upload-result")
     assert "nothing was imported" in text and "Row 3" in text and "Row 4" in text
     person.shot("bad-upload")
+    person.errors.remove(next(e for e in person.errors if e.startswith("HTTP 400 POST")))  # the expected 400
 
 
 @pytest.mark.llm

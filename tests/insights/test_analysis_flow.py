@@ -148,7 +148,7 @@ def test_schedule_is_a_beat_row_and_skips_when_nothing_changed(owner, fake_model
     task = PeriodicTask.objects.get(pk=settings.periodic_task_id)
     assert task.task == "apps.insights.tasks.run_scheduled_analysis" and task.crontab.day_of_week == "1"
     services.update_settings(owner.ctx, frequency="daily")
-    assert PeriodicTask.objects.count() == 1
+    assert PeriodicTask.objects.filter(task="apps.insights.tasks.run_scheduled_analysis").count() == 1
     import_now(owner, "r.csv", corpus_csv())
     scheduled = services.run_scheduled(owner.workspace.pk)
     assert scheduled is not None and scheduled.trigger == "schedule"

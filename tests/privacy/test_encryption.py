@@ -133,8 +133,9 @@ def test_a_missing_or_malformed_key_stops_start_up_with_instructions(tmp_path):
     assert malformed.returncode != 0 and "Key 1 in MURMUR_ENCRYPTION_KEYS is not a valid Fernet key" in malformed.stderr
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the other process must see the committed check value
 def test_a_process_started_with_the_wrong_key_refuses_to_run(settings):
+    services.check_encryption_key(create=True)  # written by the migration, unless a flush removed it since
     database = {"DATABASE_URL": _database_url_for_workers()}
     wrong = _start({**database, "MURMUR_ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "check_encryption_key")
     assert wrong.returncode != 0 and "cannot be decrypted" in wrong.stderr

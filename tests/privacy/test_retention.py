@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -70,6 +71,8 @@ def test_the_scheduled_job_purges_expired_originals_only(owner, make_member):
 def test_the_job_is_scheduled_and_also_expires_old_exports(owner):
     from config.celery import app
 
+    call_command("setup_schedules")
+    call_command("setup_schedules")  # idempotent: what the launcher runs on every start
     task = PeriodicTask.objects.get(task="apps.privacy.tasks.apply_retention")
     assert task.enabled and task.crontab is not None and task.queue == "default"
     assert "apps.privacy.tasks.apply_retention" in app.tasks

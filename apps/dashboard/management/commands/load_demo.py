@@ -21,8 +21,8 @@ PRODUCT_CONTEXT = ("Lumo sells the Lumo Lamp, a battery-powered smart desk lamp 
 COMPETITORS = ["BenQ", "Philips Hue", "Xiaomi", "Govee"]
 # Customer-service replies: what Lumo's replies may offer, and the FAQ entries they may cite.
 DEMO_REPLY_POLICY = {
-    "policy": ("Refunds are possible within 30 days of delivery, with the receipt. Lamps damaged in shipping get a free "
-               "replacement; the customer sends a photo of the damage to support. The battery drain after firmware "
+    "policy": ("Refunds are possible within 30 days of delivery, with the receipt. Lamps damaged in shipping get a "
+               "free replacement; the customer sends a photo of the damage to support. The battery drain after firmware "
                "2.3 is a known bug: firmware 2.3.1 fixes it and is coming as a free update. Never promise a release "
                "date for firmware. Do not offer discounts, vouchers or compensation beyond these rules."),
     "tone": "Warm, direct and human; no corporate phrases. Own mistakes plainly.",
