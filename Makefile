@@ -33,7 +33,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check . || true
 
 bench: $(STAMP)
-	$(PY) -m workers.launcher bench
+	$(PY) -m workers.launcher bench ingest
+
+loadtest: $(STAMP)
+	$(PY) -m workers.launcher bench loadtest 50 30
 
 clean:
 	rm -rf .data/test

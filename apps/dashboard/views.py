@@ -21,9 +21,9 @@ from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
-from apps.moderation import selectors as moderation_selectors
 from apps.jobs.selectors import get_job, recent_jobs
 from apps.llm import selectors as llm
+from apps.moderation import selectors as moderation_selectors
 from apps.search.selectors import more_like_this, semantic_search
 
 from .health import component_health

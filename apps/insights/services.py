@@ -19,12 +19,12 @@ from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE
 from apps.corpus.models import CustomerText
-from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 from apps.embeddings.models import TextEmbedding
 from apps.embeddings.services import embed_texts
 from apps.jobs import services as jobs
 from apps.jobs.models import Job, JobStatus
 from apps.llm.gateway import LLMRequest, LLMResult, get_gateway
+from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 
 from . import clustering, trends
 from .classify import classify

@@ -73,7 +73,7 @@ SIMILAR_IN_PROMPT = 2
 EARLIER_IN_PROMPT = 2
 SNIPPETS_IN_PROMPT = 3
 SNIPPET_MIN_SCORE = 0.25
-CUSTOMER_CHARS = 1000
+CUSTOMER_CHARS = 600  # a longer text is cut (with "…"): its first part carries the points to answer
 QUOTE_CHARS = 200
 SNIPPET_CHARS = 300
 EARLIER_CHARS = 300
@@ -461,6 +461,10 @@ def _feedback(drafted: Drafted) -> list[str]:
             for f in drafted.flags]
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def prepare_slots(workspace: Workspace, texts: list[CustomerText], variants: int, seed: int, policy: ReplyPolicy,
                   voice: dict, snippets: list[KnowledgeSnippet]) -> list[Slot]:
     policy_data = {"rules": policy.policy[:POLICY_CHARS] or NO_POLICY, "tone": policy.tone,
@@ -475,8 +479,8 @@ def prepare_slots(workspace: Workspace, texts: list[CustomerText], variants: int
                    [(r["ref"], r["reply"]) for r in grounding["earlier_replies"]]
         variables = {"policy": policy_data, "brand_voice": voice, **grounding,
                      "reply_language": language_name(language),
-                     "customer": {"text": text.text[:CUSTOMER_CHARS], "source": text.source, "rating": text.rating,
-                                  "product": text.product}}
+                     "customer": {"text": _cut(text.text, CUSTOMER_CHARS), "source": text.source,
+                                  "rating": text.rating, "product": text.product}}
         allowed = allowed_for(text, policy, snippets, voice)
         for variant in range(1, variants + 1):
             slots.append(Slot(text, variant, seed + 1000 * variant, variables, allowed, language, policy.sign_off,

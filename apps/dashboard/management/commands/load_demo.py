@@ -22,9 +22,9 @@ COMPETITORS = ["BenQ", "Philips Hue", "Xiaomi", "Govee"]
 # Customer-service replies: what Lumo's replies may offer, and the FAQ entries they may cite.
 DEMO_REPLY_POLICY = {
     "policy": ("Refunds are possible within 30 days of delivery, with the receipt. Lamps damaged in shipping get a "
-               "free replacement; the customer sends a photo of the damage to support. The battery drain after firmware "
-               "2.3 is a known bug: firmware 2.3.1 fixes it and is coming as a free update. Never promise a release "
-               "date for firmware. Do not offer discounts, vouchers or compensation beyond these rules."),
+               "free replacement; the customer sends a photo of the damage to support. The battery drain after "
+               "firmware 2.3 is a known bug: firmware 2.3.1 fixes it and is coming as a free update. Never promise a "
+               "release date for firmware. Do not offer discounts, vouchers or compensation beyond these rules."),
     "tone": "Warm, direct and human; no corporate phrases. Own mistakes plainly.",
     "sign_off": "— The Lumo team",
     "allowed_promises": ["Refund within 30 days of delivery with the receipt",

@@ -1,11 +1,7 @@
-"""The queue in a real browser (Debian's Chromium through Playwright): keyboard shortcuts, decisions, bulk
-selection, and customer text that tries to run script. Set MURMUR_SCREENSHOTS=dir to keep screenshots."""
+"""The moderation queue in a real browser: keyboard shortcuts, decisions, bulk selection, the admin, and
+customer text that tries to run script (the `person` fixture fails the test on any alert or script error)."""
 
 from __future__ import annotations
-
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,7 +10,6 @@ from apps.jobs.models import Job
 from apps.moderation import services
 from apps.moderation.models import ModerationCase
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TEXTS = [
     "Buy Instagram followers cheap! 10k followers for $9.99 at www.followers-fast.example now!!!",
     "Your support people are absolute idiots. Useless clowns.",
@@ -24,36 +19,9 @@ TEXTS = [
 ]
 
 
-@pytest.fixture
-def page(live_server):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium).")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(30_000)
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (page.errors.append(f"unexpected {dialog.type}: {dialog.message}")
-                                          if dialog.type == "alert" else None, dialog.accept()))
-        page.base = live_server.url
-        yield page
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    folder = os.environ.get("MURMUR_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"moderation-{name}.png"), full_page=True)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_moderator_works_the_queue_with_the_keyboard(make_member, page):
+def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
+    page = person.page
     moderator = make_member("moderator", username="mia")
     moderator.user.set_password("pw-for-mia-1")
     moderator.user.save()
@@ -65,14 +33,10 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, page):
                                   for t in texts])
     assert ModerationCase.objects.filter(workspace=ws, status="pending").count() == 4
 
-    page.goto(page.base + "/login/")
-    page.fill("input[name=username]", "mia")
-    page.fill("input[name=password]", "pw-for-mia-1")
-    page.click("button[type=submit]")
-    page.wait_for_url(page.base + "/")
+    person.login("mia", "pw-for-mia-1")
     page.click("text=Moderation")
     page.wait_for_selector(".mod-queue")
-    shot(page, "queue")
+    person.shot("queue")
     assert page.locator(".mod-row").count() == 4
     assert page.locator("mark.flagged").count() >= 3
     assert "<img" in page.locator(".mod-queue").inner_text()  # shown as text, never run
@@ -90,10 +54,10 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, page):
     assert ModerationCase.objects.get(pk=first_id).status == "rejected"
 
     # On a case: a approves and moves to the next case in the queue.
-    page.goto(page.base + "/moderation/")
+    page.goto(person.base_url + "/moderation/")
     page.locator(".mod-row a").first.click()
     page.wait_for_selector("#decision-form")
-    shot(page, "case")
+    person.shot("case")
     case_id = int(page.url.rstrip("/").split("/cases/")[1].split("/")[0])
     page.keyboard.press("a")
     page.wait_for_url(lambda url: f"/cases/{case_id}/" not in url)
@@ -110,15 +74,14 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, page):
     # The admin's queue: the same decisions (through the same services), with the same keys.
     moderator.user.is_staff = moderator.user.is_superuser = True
     moderator.user.save()
-    page.goto(page.base + "/admin/moderation/moderationcase/?status__exact=pending")
-    shot(page, "admin-queue")
+    page.goto(person.base_url + "/admin/moderation/moderationcase/?status__exact=pending")
+    person.shot("admin-queue")
     remaining = list(ModerationCase.objects.filter(workspace=ws, status="pending").values_list("pk", flat=True))
     assert page.locator("#result_list tbody tr").count() == len(remaining) == 1
-    page.goto(page.base + f"/admin/moderation/moderationcase/{remaining[0]}/change/")
+    page.goto(person.base_url + f"/admin/moderation/moderationcase/{remaining[0]}/change/")
     assert page.locator("mark.flagged").count() == 1
-    shot(page, "admin-case")
+    person.shot("admin-case")
     page.keyboard.press("r")
     page.wait_for_url("**/moderationcase/?status__exact=pending")
     assert ModerationCase.objects.get(pk=remaining[0]).status == "rejected"
     assert ModerationCase.objects.get(pk=remaining[0]).audit_entries.get().actor == moderator.user
-    assert not page.errors, page.errors

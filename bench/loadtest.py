@@ -1,0 +1,119 @@
+"""A bounded load test on loopback: many API clients searching and uploading at once against the same
+processes `make run` starts (gunicorn web, Celery workers, embedded PostgreSQL and Redis).
+
+    make loadtest          (= python -m workers.launcher bench loadtest [CLIENTS] [SECONDS])
+
+Prints JSON: requests/s, p50/p95 latency per kind, errors. Target: no errors; search p95 < 200 ms end to
+end at 50 concurrent clients on a 2-core machine. Bounded: a fixed number of clients for fixed seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from bench.common import REPO, report, setup_django, workers
+from bench.corpus import demo_rows, review_sentences
+
+PORT = int(os.environ.get("LOADTEST_PORT", "8765"))
+
+
+def main(clients: int, seconds: int) -> None:
+    os.environ["MURMUR_API_REQUESTS_PER_MINUTE"] = "100000"  # measure the app, not the rate limiter
+    setup_django()
+    from apps.accounts.services import ensure_member, issue_token
+
+    base = f"http://127.0.0.1:{PORT}"
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{PORT}",
+                            "--workers", "2", "--threads", "8", "--timeout", "60"], cwd=REPO,
+                           env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           start_new_session=True)
+    try:
+        with workers({"ingest": ("ingest,default", 1), "embed": ("embed", 1)}):
+            for _ in range(120):
+                try:
+                    if httpx.get(f"{base}/login/", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+            tokens = [issue_token(ensure_member(f"load-{i % 5}", "Load test", "analyst")) for i in range(clients)]
+            seed_rows = demo_rows(2000, seed=21)
+            client = httpx.Client(base_url=base, timeout=60, headers={"Authorization": f"Bearer {tokens[0]}"})
+            seeded = client.post("/api/v1/imports", files={"file": ("seed.jsonl", "\n".join(
+                json.dumps(r) for r in seed_rows).encode())})
+            if seeded.status_code != 202:
+                raise SystemExit(f"could not seed the workspace: HTTP {seeded.status_code} {seeded.text[:300]}")
+            job = seeded.json()["job_id"]
+            while client.get(f"/api/v1/jobs/{job}").json()["status"] not in ("succeeded", "failed"):
+                time.sleep(1)
+            for _ in range(16):  # every gunicorn worker loads the embedding model on its first search
+                client.get("/api/v1/search", params={"q": "warm up", "k": 1})
+            results = _load(base, tokens, seconds)
+    finally:
+        web.terminate()
+        web.wait(30)
+    report(results)
+
+
+def _load(base: str, tokens: list[str], seconds: int) -> dict:
+    queries = review_sentences(500, seed=5)
+    latencies: dict[str, list[float]] = {"search": [], "upload": []}
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client_loop(index: int) -> None:
+        http = httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {tokens[index]}"})
+        n = 0
+        while time.monotonic() < stop_at:
+            n += 1
+            kind = "upload" if n % 10 == 0 else "search"
+            started = time.perf_counter()
+            try:
+                if kind == "search":
+                    response = http.get("/api/v1/search", params={"q": queries[(index * 31 + n) % len(queries)],
+                                                                   "k": 10})
+                    ok = response.status_code == 200
+                else:
+                    body = "\n".join(f"load test text {index}-{n}-{i}: {q}" for i, q in enumerate(queries[:20]))
+                    response = http.post("/api/v1/imports", files={"file": (f"u{index}-{n}.txt", body.encode())})
+                    ok = response.status_code == 202
+            except httpx.HTTPError as exc:
+                ok, response = False, None
+                with lock:
+                    errors.append(f"{kind}: {type(exc).__name__}")
+            elapsed = 1000 * (time.perf_counter() - started)
+            with lock:
+                latencies[kind].append(elapsed)
+                if not ok and response is not None:
+                    errors.append(f"{kind}: HTTP {response.status_code}")
+
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(len(tokens))]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.monotonic() - started
+
+    def pct(values: list[float], q: int) -> float | None:
+        return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else None
+
+    total = sum(len(v) for v in latencies.values())
+    return {"benchmark": "loadtest", "clients": len(tokens), "seconds": round(wall, 1),
+            "requests": total, "requests_per_s": round(total / wall, 1), "errors": len(errors),
+            "error_kinds": sorted(set(errors))[:10],
+            **{f"{kind}_p50_ms": pct(v, 50) for kind, v in latencies.items()},
+            **{f"{kind}_p95_ms": pct(v, 95) for kind, v in latencies.items()},
+            "target": "no errors; search p95 < 200 ms at 50 clients"}
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 50, int(sys.argv[2]) if len(sys.argv) > 2 else 30)
