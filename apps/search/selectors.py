@@ -8,6 +8,7 @@ filtered searches (one workspace, a language, a date range) from returning fewer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import connection, transaction
 
@@ -61,11 +62,17 @@ def _hits(workspace: Workspace, scored: list[tuple[int, float]]) -> list[Hit]:
     return [Hit(texts[pk], score) for pk, score in scored if pk in texts]
 
 
+@lru_cache(maxsize=4096)
+def _query_vector(model_name: str, query: str) -> tuple[float, ...]:
+    """Encoding a query costs far more than the database lookup; people repeat searches, so keep recent ones."""
+    return tuple(get_backend(model_name).encode([query])[0].tolist())
+
+
 def semantic_search(workspace: Workspace, query: str, k: int = 10, filters: TextFilters | None = None) -> list[Hit]:
     query = query.strip()
     if not query:
         return []
-    vector = get_backend(workspace.embedding_model).encode([query])[0]
+    vector = _query_vector(workspace.embedding_model, query)
     return _hits(workspace, nearest(workspace, vector, k, filters or TextFilters()))
 
 

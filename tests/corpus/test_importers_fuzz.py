@@ -61,10 +61,12 @@ def test_malformed_csv_never_crashes(rows, header, delimiter):
     check("a.csv", buffer.getvalue().encode())
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
-                           lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8),
-                                                                                               children, max_size=4),
-                           max_leaves=20)
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
 
 
 @FUZZ
