@@ -9,7 +9,6 @@ from apps.corpus.models import CustomerText
 from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
 from apps.llm.gateway import Gateway
 from apps.replies import services
-from tests.browser.conftest import chromium, person  # noqa: F401  (the browser fixtures)
 from tests.conftest import import_now
 from tests.replies.test_replies_flow import FakeModel
 
@@ -22,7 +21,7 @@ CSV = ("text,rating,date\n"
        "\"电池一晚上就没电了，升级固件以后更严重了\",1,2026-10-04\n").encode()
 
 
-def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, llm_base_url, make_member,  # noqa: F811
+def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, llm_base_url, make_member,
                                                          monkeypatch):
     ensure_member("replies-owner", "Replies Co", "owner", password="replies-pass-123")
     member = make_member("owner", "Replies Co", username="replies-owner")
