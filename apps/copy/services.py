@@ -30,6 +30,7 @@ from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.llm.gateway import LLMCancelled, LLMError, LLMRequest, LLMResult, LLMUnavailable, get_gateway
 from apps.moderation.selectors import analysable_texts
+from apps.moderation.services import explain_status
 from apps.search.selectors import semantic_search
 
 from . import checks
@@ -489,27 +490,13 @@ def moderate_variants(variants: list[CopyVariant]) -> None:
     verdicts = moderation.moderate_generated_many(workspace, SUBJECT_TYPE, [(v.pk, v.text) for v in variants],
                                                   language=variants[0].language, source="copy")
     for variant, verdict in zip(variants, verdicts, strict=True):
-        reason = _reason(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
+        reason = explain_status(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
         _set_moderation(variant, verdict.status, reason, verdict.case_id)
 
 
 def moderate_variant(variant: CopyVariant) -> CopyVariant:
     moderate_variants([variant])
     return variant
-
-
-def _reason(status: str, categories: list[str], rationale: str, span: str = "", note: str = "") -> str:
-    """Why moderation did not (yet) approve, in words a marketer can act on."""
-    from apps.moderation.detectors import CATEGORY_LABELS
-
-    if status == ModerationStatus.APPROVED:
-        return ""
-    labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in categories)
-    detail = "; ".join(part for part in (labels, rationale.strip(), f"“{span.strip()}”" if span.strip() else "",
-                                        note.strip()) if part)
-    lead = {ModerationStatus.PENDING: "Waiting for a moderator", ModerationStatus.HIDDEN: "Held by moderation",
-            ModerationStatus.REJECTED: "Rejected by moderation"}.get(status, "Not approved")
-    return f"{lead}: {detail}" if detail else f"{lead}."
 
 
 def _set_moderation(variant: CopyVariant, status: str, reason: str, case_id: int | None) -> None:
@@ -542,7 +529,7 @@ def apply_moderation_outcome(workspace_id: int, changes: list[dict]) -> None:
             note = trail[-1].note if trail else ""
         if change.get("text") and change["text"] != variant.text:
             _take_moderator_text(variant, change["text"], case.decided_by if case else None)
-        reason = _reason(change["status"], list(case.categories) if case else [], case.rationale if case else "",
+        reason = explain_status(change["status"], list(case.categories) if case else [], case.rationale if case else "",
                          case.offending_span if case else "", note)
         _set_moderation(variant, change["status"], reason, change.get("case_id"))
 

@@ -813,3 +813,18 @@ def update_policy(ctx: WorkspaceContext, *, rules: dict[str, dict[str, Any]] | N
             policy.use_llm_judge = use_llm_judge
         policy.save()
     return selectors.policy_snapshot(ctx.workspace)
+
+
+def explain_status(status: str, categories: list[str], rationale: str, span: str = "", note: str = "") -> str:
+    """Why moderation did not (yet) approve a text, in words its author can act on ("" when approved).
+    Shared by every app that shows moderation results next to generated text (copy, replies)."""
+    from .detectors import CATEGORY_LABELS
+
+    if status == ModerationStatus.APPROVED:
+        return ""
+    labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in categories)
+    detail = "; ".join(part for part in (labels, rationale.strip(), f"“{span.strip()}”" if span.strip() else "",
+                                        note.strip()) if part)
+    lead = {ModerationStatus.PENDING: "Waiting for a moderator", ModerationStatus.HIDDEN: "Held by moderation",
+            ModerationStatus.REJECTED: "Rejected by moderation"}.get(status, "Not approved")
+    return f"{lead}: {detail}" if detail else f"{lead}."

@@ -40,6 +40,7 @@ from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway
 from apps.moderation.selectors import analysable_texts
+from apps.moderation.services import explain_status
 from apps.search.selectors import nearest
 
 from . import checks, selectors
@@ -627,22 +628,8 @@ def moderate_drafts(drafts: list[ReplyDraft]) -> None:
                                                       [(d.pk, d.body) for d in group], language=language,
                                                       source="replies")
         for draft, verdict in zip(group, verdicts, strict=True):
-            reason = _reason(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
+            reason = explain_status(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
             _set_moderation(draft, verdict.status, reason, verdict.case_id)
-
-
-def _reason(status: str, categories: list[str], rationale: str, span: str = "", note: str = "") -> str:
-    """Why moderation did not (yet) approve, in words an analyst can act on."""
-    from apps.moderation.detectors import CATEGORY_LABELS
-
-    if status == ModerationStatus.APPROVED:
-        return ""
-    labels = ", ".join(CATEGORY_LABELS.get(c, c) for c in categories)
-    detail = "; ".join(part for part in (labels, rationale.strip(), f"“{span.strip()}”" if span.strip() else "",
-                                        note.strip()) if part)
-    lead = {ModerationStatus.PENDING: "Waiting for a moderator", ModerationStatus.HIDDEN: "Held by moderation",
-            ModerationStatus.REJECTED: "Rejected by moderation"}.get(status, "Not approved")
-    return f"{lead}: {detail}" if detail else f"{lead}."
 
 
 def _set_moderation(draft: ReplyDraft, status: str, reason: str, case_id: int | None) -> None:
@@ -674,7 +661,7 @@ def apply_moderation_outcome(workspace_id: int, changes: list[dict]) -> None:
             note = trail[-1].note if trail else ""
         if change.get("text") and change["text"] != draft.body:
             _take_text(draft, change["text"], "moderator edit", case.decided_by if case else None)
-        reason = _reason(change["status"], list(case.categories) if case else [], case.rationale if case else "",
+        reason = explain_status(change["status"], list(case.categories) if case else [], case.rationale if case else "",
                          case.offending_span if case else "", note)
         _set_moderation(draft, change["status"], reason, change.get("case_id"))
 
