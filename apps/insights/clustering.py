@@ -50,7 +50,8 @@ def candidate_ks(n: int) -> list[int]:
     """Numbers of themes worth trying: enough to be useful, few enough to label (at most MAX_K)."""
     if n < 6:
         return [1]
-    upper = max(2, min(MAX_K, n // 3))
+    # At most one theme per ~15 texts (and never more than MAX_K): a theme needs enough texts to be a pattern.
+    upper = max(2, min(MAX_K, n // 3, max(6, n // 15)))
     # Silhouette on sentence embeddings favours very few, broad clusters; a floor that grows with the
     # corpus (sqrt(n)/2: 2 at 18 texts, 8 at 260, capped at 24) keeps themes specific enough to act on.
     floor = max(2, min(upper, round(math.sqrt(n) / 2)))
@@ -76,7 +77,7 @@ def choose_k(vectors: np.ndarray) -> int:
         if len(set(labels.tolist())) < 2:
             continue
         score = silhouette_score(sample, labels, metric="cosine")
-        if score > best_score + 0.005:  # prefer fewer themes unless more are clearly better
+        if score > best_score + 0.02:  # prefer fewer themes unless more are clearly better
             best_k, best_score = k, score
     return best_k
 
