@@ -8,4 +8,13 @@ class CopyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (learns moderation outcomes of variants)
+        from apps.accounts.permissions import ANALYZE
+        from apps.jobs import registry
+
+        from . import receivers, services  # noqa: F401  (receivers learn moderation outcomes of variants)
+
+        registry.register("copy", permission=ANALYZE, resend=services.resend_copy)
+        registry.register("copy_regenerate", permission=ANALYZE, resend=services.resend_regenerate,
+                          refusal=services.regenerate_retry_refusal)
+        registry.register("copy_ideas", permission=ANALYZE, resend=services.resend_ideas,
+                          refusal=services.ideas_retry_refusal)

@@ -221,10 +221,15 @@ def start_copy(ctx: WorkspaceContext, brief_data: dict) -> CopyRequest:
             prompt=VARIANTS_PROMPT, prompt_version=VARIANTS_VERSION)
         job.params = {"copy_id": request.pk}
         job.save(update_fields=["params"])
-        from .tasks import run_copy_task
-
-        transaction.on_commit(lambda: run_copy_task.delay(request.pk, job_id=str(job.pk)))
+        _publish_copy(request)
     return request
+
+
+def _publish_copy(request: CopyRequest) -> None:
+    from .tasks import run_copy_task
+
+    jobs.publish_on_commit(request.job_id, lambda: run_copy_task.delay(request.pk, job_id=str(request.job_id)),
+                           on_unreachable=lambda error: _fail(request, error))
 
 
 def brief_of(request: CopyRequest) -> Brief:
@@ -644,10 +649,14 @@ def regenerate_variant(ctx: WorkspaceContext, variant_id: int, copy_id: int | No
         job = jobs.create_job(ctx.workspace, "copy_regenerate", total=2, user=ctx.user,
                               params={"copy_id": variant.request_id, "variant_id": variant.pk})
         CopyVariant.objects.filter(pk=variant.pk).update(regenerate_job=job)
-        from .tasks import regenerate_variant_task
-
-        transaction.on_commit(lambda: regenerate_variant_task.delay(variant.pk, job_id=str(job.pk)))
+        _publish_regenerate(variant.pk, job)
     return job
+
+
+def _publish_regenerate(variant_id: int, job: Job) -> None:
+    from .tasks import regenerate_variant_task
+
+    jobs.publish_on_commit(job.pk, lambda: regenerate_variant_task.delay(variant_id, job_id=str(job.pk)))
 
 
 def run_regenerate(variant_id: int, job_id: str) -> None:
@@ -708,10 +717,16 @@ def start_ideas(ctx: WorkspaceContext) -> IdeaSet:
                                           prompt=IDEAS_PROMPT, prompt_version=IDEAS_VERSION)
         job.params = {"idea_set_id": idea_set.pk}
         job.save(update_fields=["params"])
-        from .tasks import generate_ideas_task
-
-        transaction.on_commit(lambda: generate_ideas_task.delay(idea_set.pk, job_id=str(job.pk)))
+        _publish_ideas(idea_set)
     return idea_set
+
+
+def _publish_ideas(idea_set: IdeaSet) -> None:
+    from .tasks import generate_ideas_task
+
+    jobs.publish_on_commit(idea_set.job_id,
+                           lambda: generate_ideas_task.delay(idea_set.pk, job_id=str(idea_set.job_id)),
+                           on_unreachable=lambda error: _fail_ideas(idea_set, error))
 
 
 def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
@@ -794,3 +809,42 @@ def _valid_count(drafts: list, shown: set[int]) -> int:
 def _fail_ideas(idea_set: IdeaSet, error: str) -> None:
     IdeaSet.objects.filter(pk=idea_set.pk).update(status=CopyStatus.FAILED, finished_at=timezone.now())
     jobs.fail(idea_set.job_id, error)
+
+
+# --- retrying failed jobs (registered with apps.jobs.registry in apps.py) ---------------------------------
+
+def resend_copy(job: Job) -> None:
+    """Generate again. Variants a failed attempt already stored are kept (run_copy moderates them and finishes);
+    otherwise a new seed, so a retry does not repeat drafts that were all dropped."""
+    request = CopyRequest.objects.get(job=job)
+    fields: dict = {"status": CopyStatus.QUEUED, "finished_at": None}
+    if not request.variants.exists():
+        fields["seed"] = random.randrange(1, 2**30)
+    CopyRequest.objects.filter(pk=request.pk).update(**fields)
+    _publish_copy(request)
+
+
+def regenerate_retry_refusal(job: Job) -> str | None:
+    variant = CopyVariant.objects.filter(pk=job.params.get("variant_id"), workspace_id=job.workspace_id).first()
+    if variant is None:
+        return "This variant no longer exists."
+    if variant.regenerate_job_id != job.pk:
+        return "This variant was regenerated again since: regenerate it from its page if you want another text."
+    return None
+
+
+def resend_regenerate(job: Job) -> None:
+    _publish_regenerate(job.params["variant_id"], job)
+
+
+def ideas_retry_refusal(job: Job) -> str | None:
+    idea_set = IdeaSet.objects.filter(job=job).first()
+    if idea_set is None or idea_set.analysis_id is None:
+        return "The analysis these ideas were drawn from was deleted: ask for ideas again."
+    return None
+
+
+def resend_ideas(job: Job) -> None:
+    idea_set = IdeaSet.objects.get(job=job)
+    IdeaSet.objects.filter(pk=idea_set.pk).update(status=CopyStatus.QUEUED, finished_at=None)
+    _publish_ideas(idea_set)

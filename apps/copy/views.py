@@ -10,6 +10,7 @@ from apps.accounts.permissions import ANALYZE, MANAGE
 from apps.accounts.web import workspace_required
 from apps.corpus.selectors import texts_by_ids
 from apps.insights import selectors as insights
+from apps.jobs.selectors import retryable_ids
 
 from . import selectors
 from .models import LOCALES, Channel, Length, ReadingLevel
@@ -40,6 +41,7 @@ def request_detail(request: HttpRequest, copy_id: int) -> HttpResponse:
         "req": copy_request, "variants": [selectors.variant_view(v, texts) for v in items],
         "quotes": (copy_request.grounding or {}).get("quotes", []),
         "themes": (copy_request.grounding or {}).get("themes", []), "can_write": ctx.can(ANALYZE),
+        "retryable": retryable_ids(ctx, [copy_request.job]),
     })
 
 
@@ -56,4 +58,5 @@ def ideas(request: HttpRequest, idea_set_id: int) -> HttpResponse:
         grouped.setdefault(idea.get_kind_display(), []).append(
             {"idea": idea, "quotes": [texts[i] for i in idea.evidence if i in texts]})
     return render(request, "copy/ideas.html", {"idea_set": idea_set, "grouped": grouped,
-                                               "can_write": ctx.can(ANALYZE)})
+                                               "can_write": ctx.can(ANALYZE),
+                                               "retryable": retryable_ids(ctx, [idea_set.job])})

@@ -13,6 +13,7 @@ from django.db import transaction
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.permissions import IMPORT
 from apps.jobs import services as jobs
+from apps.jobs.models import Job
 
 from .cleaning import clean_text
 from .importers import ImportValidationError, ParsedFile, Row, parse_file
@@ -56,10 +57,30 @@ def start_import(ctx: WorkspaceContext, upload: Upload) -> TextImport:
         )
         job.params["text_import_id"] = text_import.pk
         job.save(update_fields=["params"])
-        from .tasks import run_import  # tasks import this module
-
-        transaction.on_commit(lambda: run_import.delay(text_import.pk, job_id=str(job.pk)))
+        _publish(text_import)
     return text_import
+
+
+def _publish(text_import: TextImport) -> None:
+    """Queue `run_import`. When the broker is unreachable only the job fails: the import stays pending with its
+    file, which is what a retry reads."""
+    from .tasks import run_import  # tasks import this module
+
+    jobs.publish_on_commit(text_import.job_id,
+                           lambda: run_import.delay(text_import.pk, job_id=str(text_import.job_id)))
+
+
+def import_retry_refusal(job: Job) -> str | None:
+    status = TextImport.objects.filter(job=job).values_list("status", flat=True).first()
+    if status is None or status == ImportStatus.FAILED:
+        return "This import failed and its file was discarded (it holds customers' originals): upload it again."
+    return None
+
+
+def resend_import(job: Job) -> None:
+    """Run a pending import again (its task never ran), or a committed one whose embedding failed: process_import
+    then only announces the texts again, and the receivers embed and screen what is missing."""
+    _publish(TextImport.objects.defer("payload").get(job=job))
 
 
 def content_hash(original: str, row: Row) -> str:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("texts/<int:text_id>/", views.text_detail, name="text"),
     path("search/", views.search, name="search"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
+    path("jobs/<uuid:job_id>/retry/", views.job_retry, name="job_retry"),
     path("status/", views.status, name="status"),
     path("settings/", views.workspace_settings, name="settings"),
     path("workspace/switch/", views.switch_workspace, name="switch_workspace"),

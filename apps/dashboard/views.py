@@ -7,11 +7,13 @@ from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.accounts.context import PermissionDenied
 from apps.accounts.permissions import MANAGE, VIEW_ORIGINALS
 from apps.accounts.selectors import memberships_of
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
@@ -21,7 +23,8 @@ from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
-from apps.jobs.selectors import get_job, recent_jobs
+from apps.jobs import services as jobs
+from apps.jobs.selectors import get_job, recent_jobs, retryable_ids
 from apps.llm import selectors as llm
 from apps.moderation import selectors as moderation_selectors
 from apps.search.selectors import more_like_this, semantic_search
@@ -64,9 +67,11 @@ def home(request: HttpRequest) -> HttpResponse:
     run = insights.latest_run(ws)
     top = [i for i in insights.insights(run) if i.kind in ("pain_point", "feature_request", "opportunity")][:6] \
         if run else []
+    recent = recent_jobs(ws, 8)
     return render(request, "dashboard/home.html", {
         "text_count": count, "latest": latest, "imports": corpus.recent_imports(ws),
-        "jobs": recent_jobs(ws, 8), "memberships": memberships_of(request.user), "chart": chart,
+        "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
+        "memberships": memberships_of(request.user), "chart": chart,
         "run": run, "top_insights": top, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
     })
 
@@ -126,7 +131,30 @@ def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = get_job(request.workspace_ctx.workspace, job_id)
     if job is None:
         raise Http404("No such job in this workspace.")
-    return render(request, "dashboard/job.html", {"job": job})
+    return render(request, "dashboard/job.html", {"job": job,
+                                                  "retryable": retryable_ids(request.workspace_ctx, [job])})
+
+
+@require_POST
+@workspace_required()
+def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """The Retry button of a failed job (on its page and in lists of jobs); back to the job's page."""
+    ctx = request.workspace_ctx
+    job = get_job(ctx.workspace, job_id)
+    if job is None:
+        raise Http404("No such job in this workspace.")
+    try:
+        job = jobs.retry(ctx, job)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from exc
+    except jobs.NotRetryable as exc:
+        messages.error(request, str(exc))
+    else:
+        if job.status == "failed":  # it could not even be queued: the job's error says why
+            messages.error(request, "The job could not be started again.")
+        else:
+            messages.success(request, "The job was queued again.")
+    return redirect("dashboard:job", job_id=job.pk)
 
 
 @workspace_required()

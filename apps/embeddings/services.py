@@ -80,8 +80,21 @@ def start_reembedding(ctx: WorkspaceContext, model_name: str) -> Job:
         job.total = CustomerText.objects.filter(workspace=ctx.workspace, is_live=True).count()
         job.save(update_fields=["total"])
         workspace_id, job_id = ctx.workspace.pk, str(job.pk)
-        transaction.on_commit(lambda: _queue_or_finish(workspace_id, model_name, ids, job_id))
+        jobs.publish_on_commit(job_id, lambda: _queue_or_finish(workspace_id, model_name, ids, job_id))
     return job
+
+
+def reembed_retry_refusal(job: Job) -> str | None:
+    if Job.objects.filter(workspace_id=job.workspace_id, kind="reembed", created_at__gt=job.created_at).exists():
+        return "The embedding model was changed again since: choose the model in the settings instead."
+    return None
+
+
+def resend_reembedding(job: Job) -> None:
+    """Queue the texts still without a vector from the job's model (batches stored before the failure stay)."""
+    model_name, workspace_id, job_id = job.params["model"], job.workspace_id, str(job.pk)
+    ids = _unembedded_ids(CustomerText.objects.filter(workspace_id=workspace_id, is_live=True), model_name)
+    jobs.publish_on_commit(job_id, lambda: _queue_or_finish(workspace_id, model_name, ids, job_id))
 
 
 def _queue_or_finish(workspace_id: int, model_name: str, ids: list[int], job_id: str) -> None:

@@ -6,9 +6,13 @@ class InsightsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.accounts.permissions import ANALYZE
         from apps.corpus.apis import TEXT_ENRICHERS
+        from apps.jobs import registry
 
         from .selectors import text_signals
+        from .services import analysis_retry_refusal, resend_analysis
 
         TEXT_ENRICHERS.append(text_signals)
+        registry.register("analysis", permission=ANALYZE, resend=resend_analysis, refusal=analysis_retry_refusal)
         from . import receivers  # noqa: F401  (classifies imported texts)

@@ -43,6 +43,7 @@ from .schemas import Finding, ReportDraft, ThemeAnalysis
 logger = logging.getLogger(__name__)
 
 SUBTHEME_MIN_SIZE = 40
+THEME_LABEL_MAX_CHARS = 48
 WAIT_FOR_JOB_KINDS = ("import", "moderation")  # an analysis waits for new texts to be stored and checked
 EVIDENCE_ATTEMPTS = 3
 TEXTS_PER_THEME_PROMPT = 8
@@ -86,10 +87,36 @@ def _queue_run(workspace: Workspace, user, trigger: str) -> AnalysisRun:
                                          previous=previous, trigger=trigger)
         job.params = {"analysis_id": run.pk}
         job.save(update_fields=["params"])
-        from .tasks import run_analysis_task
-
-        transaction.on_commit(lambda: run_analysis_task.delay(run.pk, job_id=str(job.pk)))
+        _publish(run)
     return run
+
+
+def _publish(run: AnalysisRun) -> None:
+    from .tasks import run_analysis_task
+
+    jobs.publish_on_commit(run.job_id, lambda: run_analysis_task.delay(run.pk, job_id=str(run.job_id)),
+                           on_unreachable=lambda error: fail_run(run.pk, error))
+
+
+def analysis_retry_refusal(job: Job) -> str | None:
+    run = AnalysisRun.objects.filter(job=job).first()
+    if run is None:
+        return "This analysis no longer exists; start a new one."
+    newer = AnalysisRun.objects.filter(workspace_id=run.workspace_id, version__gt=run.version).order_by(
+        "-version").values_list("version", flat=True).first()
+    if newer is not None:  # run again, it would replace a newer report's themes with an older version's
+        return f"Analysis v{newer} was started after this one: start a new analysis instead."
+    return None
+
+
+def resend_analysis(job: Job) -> None:
+    """Retry a failed run under its own version (the jobs registry calls this inside retry's transaction)."""
+    Workspace.objects.select_for_update().get(pk=job.workspace_id)  # one run at a time, as in _queue_run
+    if reason := analysis_retry_refusal(job):
+        raise jobs.NotRetryable(reason)
+    run = AnalysisRun.objects.get(job=job)
+    AnalysisRun.objects.filter(pk=run.pk).update(status="queued", finished_at=None)  # run_analysis skips failed runs
+    _publish(run)
 
 
 def run_scheduled(workspace_id: int) -> AnalysisRun | None:
@@ -410,6 +437,7 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
 
     analysis_by_theme = {r.theme.pk: a for r, a in zip(results, analyses)}
     row_of_text = {row[0]: i for i, row in enumerate(rows)}
+    labels_in_use: set[str] = set()
     for result in sorted(results, key=lambda r: -len(r.rows)):
         theme, analysis = result.theme, analysis_by_theme.get(result.theme.pk)
         theme.keywords = result.keywords
@@ -418,7 +446,10 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
         if analysis is not None:
             theme.summary = analysis.summary
             if not theme.named_by_user:
-                theme.label = analysis.label.strip() or theme.label
+                theme.label = _distinct_label(_short_label(analysis.label) or theme.label, result.keywords,
+                                              labels_in_use)
+        labels_in_use.add(theme.label.lower())
+        if analysis is not None:
             for kind, findings in ((InsightKind.PAIN_POINT, analysis.pain_points),
                                    (InsightKind.FEATURE_REQUEST, analysis.feature_requests),
                                    (InsightKind.PRAISE, analysis.praise)):
@@ -449,6 +480,25 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
             TextAnalysis.objects.filter(text_id__in=ids[start:start + 2000]).update(theme=result.theme)
     Theme.objects.filter(workspace=run.workspace, parent__isnull=True, status=ThemeStatus.ACTIVE).exclude(
         pk__in=[r.theme.pk for r in results]).update(status=ThemeStatus.FADED)
+
+
+def _short_label(label: str, limit: int = THEME_LABEL_MAX_CHARS) -> str:
+    """Models sometimes answer a sentence where a label belongs: keep whole words up to the limit."""
+    label = " ".join(label.split()).strip(" .:;")
+    if len(label) <= limit:
+        return label
+    return label[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-") + "…"
+
+
+def _distinct_label(label: str, keywords: list[str], in_use: set[str]) -> str:
+    """Two themes may get the same name from the model; the smaller one gets its most telling keyword."""
+    if label.lower() not in in_use:
+        return label
+    for keyword in keywords:
+        candidate = f"{label} ({keyword})"
+        if keyword.lower() not in label.lower() and candidate.lower() not in in_use:
+            return candidate
+    return label
 
 
 def _subthemes(workspace: Workspace, theme: Theme, result: _ThemeResult, rows: list) -> None:

@@ -55,3 +55,16 @@ def job_cancel(request: HttpRequest, job_id: UUID):
     services.request_cancel(job)
     job.refresh_from_db()
     return job_out(job)
+
+
+@router.post("/jobs/{job_id}/retry", response={202: JobOut, 409: dict})
+def job_retry(request: HttpRequest, job_id: UUID):
+    """Run a failed job again (same job id): 409 when it has not failed or its kind cannot be retried."""
+    job = get_job(request.auth.workspace, job_id)
+    if job is None:
+        raise HttpError(404, "No such job in this workspace.")
+    try:
+        job = services.retry(request.auth, job)
+    except services.NotRetryable as exc:
+        return 409, {"error": str(exc)}
+    return 202, job_out(job)

@@ -8,15 +8,22 @@ from a final state.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 
 from .models import Job, JobStatus
+from .registry import RESENDERS, NotRetryable
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +89,57 @@ def cancel_requested(job_id: UUID) -> bool:
     return Job.objects.filter(pk=job_id, cancel_requested=True).exists()
 
 
-def retry(job: Job) -> None:
-    Job.objects.filter(pk=job.pk, status=JobStatus.FAILED).update(
-        status=JobStatus.QUEUED, error="", done=0, finished_at=None, message="Retrying."
-    )
+# --- publishing and retrying ------------------------------------------------------------------------------
+
+QUEUE_UNREACHABLE = ("The task queue could not be reached, so this job did not start. Retry it when the system "
+                     "is healthy (see /healthz).")
+# What publishing raises once CELERY_TASK_PUBLISH_RETRY_POLICY gave up on the broker (kombu wraps most of it).
+PUBLISH_ERRORS = (BrokerError, RedisConnectionError, RedisTimeoutError, OSError)
+
+
+def publish_on_commit(job_id: UUID | str | None, send: Callable[[], object], *,
+                      on_unreachable: Callable[[str], object] | None = None) -> None:
+    """Run `send` (which publishes the job's task) once the rows the task reads are committed. When the broker
+    cannot be reached, the job fails with a sentence saying so, and the request that started it still succeeds:
+    the Retry button starts it later. `on_unreachable(error)` fails the app's own row that waits on the task
+    (an import is left pending instead: its file is what a retry needs). Without a job the error propagates."""
+
+    def publish() -> None:
+        if Job.objects.filter(pk=job_id, status=JobStatus.FAILED).exists():
+            return  # an earlier batch of this job could not be published either: don't wait for the broker again
+        try:
+            send()
+        except PUBLISH_ERRORS as exc:
+            if job_id is None:
+                raise
+            logger.error("could not publish the task of job %s: %r", job_id, exc)
+            if on_unreachable is not None:
+                on_unreachable(QUEUE_UNREACHABLE)
+            fail(job_id, QUEUE_UNREACHABLE)
+
+    transaction.on_commit(publish)
+
+
+def retry(ctx: WorkspaceContext, job: Job) -> Job:
+    """Run a failed job again, as the same job: the kind's resender resets its app's rows and publishes the task
+    on commit. PermissionDenied without the role that starts such jobs; NotRetryable when the job has not failed,
+    its kind has no resender, or the resender refuses (the message says what to do instead)."""
+    resender = RESENDERS.get(job.kind)
+    if resender is None:
+        raise NotRetryable(f"A {job.kind} job cannot be retried; start a new one instead.")
+    ctx.require(resender.permission)
+    if job.workspace_id != ctx.workspace.pk:
+        raise LookupError("No such job in this workspace.")
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)  # two clicks on Retry queue the task once
+        if job.status != JobStatus.FAILED:
+            raise NotRetryable(f"Only a failed job can be retried; this one is {job.status}.")
+        if resender.refusal is not None and (reason := resender.refusal(job)):
+            raise NotRetryable(reason)
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.QUEUED, error="", message="Retrying.", done=0, result={}, cancel_requested=False,
+            started_at=None, finished_at=None)
+        resender.resend(job)
+    logger.info("job %s (%s) retried by %s", job.pk, job.kind, ctx.user)
+    job.refresh_from_db()
+    return job

@@ -6,6 +6,7 @@ import logging
 
 from celery import Task
 from django.db import InterfaceError, OperationalError
+from kombu.exceptions import OperationalError as BrokerError
 
 from apps.llm.gateway import LLMError, LLMUnavailable
 
@@ -13,8 +14,8 @@ from . import services
 
 logger = logging.getLogger(__name__)
 
-# Errors that go away by themselves (database restarting, connection dropped): retry with backoff.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+# Errors that go away by themselves (database or broker restarting, connection dropped): retry with backoff.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError, BrokerError)
 
 
 class TrackedTask(Task):

@@ -5,3 +5,11 @@ class LlmConfig(AppConfig):
     name = "apps.llm"
     verbose_name = "LLM gateway"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from apps.accounts.permissions import ANALYZE
+        from apps.jobs import registry
+
+        from .services import resend_question_batch
+
+        registry.register("llm_batch", permission=ANALYZE, resend=resend_question_batch)

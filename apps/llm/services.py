@@ -41,10 +41,15 @@ def start_question_batch(ctx: WorkspaceContext, questions: list[str]) -> Job:
     with transaction.atomic():
         job = jobs.create_job(ctx.workspace, "llm_batch", total=len(questions), user=ctx.user,
                               params={"questions": questions})
-        from .tasks import answer_question_batch
-
-        transaction.on_commit(lambda: answer_question_batch.delay(job_id=str(job.pk)))
+        resend_question_batch(job)
     return job
+
+
+def resend_question_batch(job: Job) -> None:
+    """Queue the batch; also how a failed one is retried (answers are cached by the gateway)."""
+    from .tasks import answer_question_batch
+
+    jobs.publish_on_commit(job.pk, lambda: answer_question_batch.delay(job_id=str(job.pk)))
 
 
 def answer_question_batch(job_id: str) -> None:

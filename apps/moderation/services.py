@@ -349,7 +349,7 @@ def queue_judging(case_ids: list[int], job_id: str | None) -> int:
 
     batches = [case_ids[i:i + JUDGE_BATCH] for i in range(0, len(case_ids), JUDGE_BATCH)]
     for batch in batches:
-        transaction.on_commit(lambda batch=batch: judge_cases.delay(batch, job_id=job_id))
+        jobs.publish_on_commit(job_id, lambda batch=batch: judge_cases.delay(batch, job_id=job_id))
     return len(batches)
 
 
@@ -455,13 +455,19 @@ def start_backlog_screening(ctx: WorkspaceContext) -> Job:
 
 
 def _start_screening_job(workspace: Workspace, params: dict, total: int, user) -> Job:
-    from .tasks import screen_texts
-
     with transaction.atomic():
         job = jobs.create_job(workspace, "moderation", total=total, user=user, params=params,
                               message="Queued for moderation.")
-        transaction.on_commit(lambda: screen_texts.delay(job_id=str(job.pk)))
+        resend_screening(job)
     return job
+
+
+def resend_screening(job: Job) -> None:
+    """Queue the fast stage; also how a failed screening is retried (texts with a case are skipped, and cases an
+    earlier run left waiting go to the judge)."""
+    from .tasks import screen_texts
+
+    jobs.publish_on_commit(job.pk, lambda: screen_texts.delay(job_id=str(job.pk)))
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -697,7 +703,7 @@ def start_bulk_decision(ctx: WorkspaceContext, action: str, *, case_ids: list[in
     with transaction.atomic():
         job = jobs.create_job(ctx.workspace, "moderation_bulk", total=total, user=ctx.user, params=params,
                               message=f"Queued: {action} {total} cases.")
-        transaction.on_commit(lambda: apply_bulk_decision.delay(job_id=str(job.pk)))
+        jobs.publish_on_commit(job.pk, lambda: apply_bulk_decision.delay(job_id=str(job.pk)))
     return job
 
 

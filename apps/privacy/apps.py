@@ -6,4 +6,10 @@ class PrivacyConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from apps.accounts.permissions import MANAGE
+        from apps.jobs import registry
+
         from . import checks, receivers  # noqa: F401  (registers the key check; connects to corpus signals)
+        from .services import export_retry_refusal, resend_export
+
+        registry.register("export", permission=MANAGE, resend=resend_export, refusal=export_retry_refusal)

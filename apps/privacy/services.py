@@ -27,6 +27,7 @@ from apps.embeddings.models import TextEmbedding
 from apps.insights.clustering import tokens
 from apps.insights.models import AnalysisSettings, Insight, TextAnalysis, Theme, ThemeSnapshot
 from apps.jobs import services as jobs
+from apps.jobs.models import Job
 from apps.llm.models import LLMCacheEntry
 from apps.moderation.models import CUSTOMER_TEXT, AuditEntry, ModerationCase
 
@@ -440,10 +441,25 @@ def start_export(ctx: WorkspaceContext, *, include_originals: bool = False) -> W
         job.save(update_fields=["params"])
         record(AuditAction.EXPORT, workspace=ctx.workspace, user=ctx.user,
                detail={"export": export.pk, "include_originals": include_originals})
-        from .tasks import build_export_task  # tasks import this module
-
-        transaction.on_commit(lambda: build_export_task.delay(export.pk, job_id=str(job.pk)))
+        _publish_export(export.pk, job)
     return export
+
+
+def _publish_export(export_id: int, job: Job) -> None:
+    from .tasks import build_export_task  # tasks import this module
+
+    jobs.publish_on_commit(job.pk, lambda: build_export_task.delay(export_id, job_id=str(job.pk)))
+
+
+def export_retry_refusal(job: Job) -> str | None:
+    if not WorkspaceExport.objects.filter(job=job).exists():
+        return f"This export was deleted (exports are kept {settings.MURMUR_EXPORT_TTL_DAYS} days): start a new one."
+    return None
+
+
+def resend_export(job: Job) -> None:
+    """Build the same export again (build_export leaves a finished one alone; its start is on the audit log)."""
+    _publish_export(WorkspaceExport.objects.values_list("pk", flat=True).get(job=job), job)
 
 
 def build_export(export_id: int) -> None:

@@ -12,6 +12,7 @@ from apps.accounts.permissions import MANAGE
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.corpus.models import CustomerText
 from apps.corpus.signals import originals_viewed
+from apps.jobs.selectors import retryable_ids
 
 from . import selectors, services
 from .models import ErasureKind, ErasureStatus
@@ -23,8 +24,10 @@ PREVIEW_ROWS = 500
 def home(request: HttpRequest) -> HttpResponse:
     ws = request.workspace_ctx.workspace
     count, entries = selectors.audit_log(ws, limit=100)
+    exports = selectors.exports(ws)
     return render(request, "privacy/home.html", {
-        "retention": selectors.retention_policy(ws), "exports": selectors.exports(ws), "audit": entries,
+        "retention": selectors.retention_policy(ws), "exports": exports, "audit": entries,
+        "retryable": retryable_ids(request.workspace_ctx, [e.job for e in exports]),
         "audit_count": count, "erasures": selectors.recent_erasures(ws), "kinds": ErasureKind.choices,
     })
 

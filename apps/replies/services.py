@@ -281,10 +281,15 @@ def start_drafts(ctx: WorkspaceContext, selection: Selection, variants: int = 1)
                               message=f"Queued: drafting replies to {len(ids)} texts.",
                               params={"text_ids": ids, "variants": int(variants), "seed": random.randrange(1, 2**30),
                                       "selection": selection.describe()})
-        from .tasks import draft_replies_task
-
-        transaction.on_commit(lambda: draft_replies_task.delay(job_id=str(job.pk)))
+        resend_drafts(job)
     return job
+
+
+def resend_drafts(job: Job) -> None:
+    """Queue the drafting task; also how a failed job is retried (texts it already drafted are skipped)."""
+    from .tasks import draft_replies_task
+
+    jobs.publish_on_commit(job.pk, lambda: draft_replies_task.delay(job_id=str(job.pk)))
 
 
 # --- grounding ---------------------------------------------------------------------------------------------
@@ -916,10 +921,15 @@ def start_translations(ctx: WorkspaceContext, selection: Selection, language: st
         job = jobs.create_job(ctx.workspace, "translations", total=len(ids), user=ctx.user,
                               message=f"Queued: translating {len(ids)} texts into {language_name(code)}.",
                               params={"text_ids": ids, "language": code, "selection": selection.describe()})
-        from .tasks import translate_texts_task
-
-        transaction.on_commit(lambda: translate_texts_task.delay(job_id=str(job.pk)))
+        resend_translations(job)
     return job
+
+
+def resend_translations(job: Job) -> None:
+    """Queue the translation task; also how a failed job is retried (finished translations are cached)."""
+    from .tasks import translate_texts_task
+
+    jobs.publish_on_commit(job.pk, lambda: translate_texts_task.delay(job_id=str(job.pk)))
 
 
 def run_translations(job_id: str) -> None:

@@ -1,0 +1,31 @@
+"""Which kinds of job can be retried, and how. Each app registers the kinds it starts (in its AppConfig.ready),
+so jobs never imports the apps above it: the same pattern as `corpus.apis.TEXT_ENRICHERS`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .models import Job
+
+
+class NotRetryable(Exception):
+    """The job cannot be retried as things stand; the message says why and what to do instead."""
+
+
+@dataclass(frozen=True)
+class Resender:
+    permission: str  # what the kind's start function requires (apps.accounts.permissions)
+    # Resets the app's own rows for the job (inside retry's transaction) and publishes the same task again
+    # for the same job through jobs.services.publish_on_commit. May raise NotRetryable.
+    resend: Callable[[Job], None]
+    # Why a failed job of this kind cannot be retried now (e.g. a newer run replaced it), or None.
+    refusal: Callable[[Job], str | None] | None = None
+
+
+RESENDERS: dict[str, Resender] = {}
+
+
+def register(kind: str, *, permission: str, resend: Callable[[Job], None],
+             refusal: Callable[[Job], str | None] | None = None) -> None:
+    RESENDERS[kind] = Resender(permission=permission, resend=resend, refusal=refusal)
