@@ -1,5 +1,6 @@
 """The JSON API: one NinjaAPI, one router per app, Bearer token or browser session auth."""
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -36,6 +37,16 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied):
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(request, {"error": "Authentication required: send a valid Bearer token."}, status=401)
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def database_unavailable(request: HttpRequest, exc: Exception):
+    from apps.dashboard.views import DATABASE_DOWN
+
+    response = api.create_response(request, {"error": DATABASE_DOWN}, status=503)
+    response["Retry-After"] = "30"
+    return response
 
 
 @api.exception_handler(HttpError)

@@ -76,16 +76,23 @@ def owner(make_member) -> Member:
     return make_member("owner")
 
 
-def _database_url_for_workers() -> str:
+def _database_target() -> tuple[str, int] | str:
     db = settings.DATABASES["default"]
-    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
-    return f"postgresql://{db['USER']}@{host}:{db['PORT']}/{db['NAME']}"
+    port = int(db.get("PORT") or 5432)
+    return f"{db['HOST']}/.s.PGSQL.{port}" if db["HOST"].startswith("/") else (db["HOST"], port)
+
+
+def _database_url_for_workers(proxy: Proxy) -> str:
+    db = settings.DATABASES["default"]
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgresql://{quote(db['USER'], safe='')}{password}@127.0.0.1:{proxy.port}/{db['NAME']}"
 
 
 class Proxy:
-    """A TCP forwarder to the vLLM server that tests can switch off and on to stage an outage."""
+    """A TCP forwarder that tests switch off and on to stage an outage of what is behind it (the vLLM
+    server, the database). `target` is (host, port) or the path of a Unix socket."""
 
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int] | str):
         self.target = target
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -118,7 +125,12 @@ class Proxy:
             try:
                 if not self.is_up:
                     raise OSError("down")
-                upstream = socket.create_connection(self.target, timeout=5)
+                if isinstance(self.target, str):
+                    upstream = socket.socket(socket.AF_UNIX)
+                    upstream.settimeout(5)
+                    upstream.connect(self.target)
+                else:
+                    upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
             except OSError:
                 client.close()
@@ -135,6 +147,12 @@ class Proxy:
         for s in (a, b):
             with contextlib.suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture(scope="session")
+def db_proxy(django_db_setup) -> Proxy:
+    """The test worker reaches PostgreSQL through this proxy, so a test can make the database unreachable."""
+    return Proxy(_database_target())
 
 
 @pytest.fixture(scope="session")
@@ -187,13 +205,38 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, llm_proxy):
-    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
+def celery_worker(django_db_setup, django_db_blocker, llm_proxy, db_proxy):
+    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(db_proxy),
+           "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "VLLM_BASE_URL": llm_proxy.url()}
     worker = WorkerProcess(env, Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log")
     worker.start()
     yield worker
     worker.stop()
+
+
+def restart_broker(down_for_s: float) -> None:
+    """Stop the broker and start it again `down_for_s` later. The embedded Redis writes its append-only
+    file on shutdown and reads it back on start, as a production Redis with AOF does; an external Redis
+    (REDIS_URL) is not ours to restart, so every client connection is dropped and new ones wait instead."""
+    import redis
+
+    from workers.embedded.redis import EmbeddedRedis
+
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("redis+socket://"):
+        socket_path = Path(urlparse(url).path)
+        client = redis.Redis(unix_socket_path=str(socket_path))
+        with contextlib.suppress(redis.ConnectionError):  # the server closes the connection as it exits
+            client.shutdown()
+        while socket_path.exists() and (socket_path.parent / "redis.pid").exists():
+            time.sleep(0.05)
+        time.sleep(down_for_s)
+        EmbeddedRedis(socket_path.parent).start(persist=True)
+    else:
+        client = redis.Redis.from_url(url)
+        client.client_pause(int(1000 * down_for_s), all=True)
+        client.client_kill_filter(_type="normal", skipme=True)
 
 
 def wait_for_job(client: Client, job_id: str, timeout: float = 180) -> dict:

@@ -226,7 +226,8 @@ def test(pytest_args: list[str]) -> int:
     root = data_dir() / f"test-{os.getpid()}"  # concurrent runs (several checkouts) never share state
     root.mkdir(parents=True)
     os.environ.setdefault("MURMUR_PG_PORT", str(free_port()))
-    services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_TEST_LLM_MODEL", "smollm2-135m"))
+    # The broker keeps its append-only file in tests too: a test restarts it in the middle of a job.
+    services = Services(root, persist=True, llm_model=os.environ.get("MURMUR_TEST_LLM_MODEL", "smollm2-135m"))
     try:
         env = {**os.environ, **services.start(), "DJANGO_SETTINGS_MODULE": "config.settings.test",
                "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
@@ -265,6 +266,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "run":
         return run()
+    # A SIGTERM (a CI timeout, a kill) unwinds like Ctrl-C, so the embedded services are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.command == "bench":
         return bench(args.args)
     return test(args.args)

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from .context import WorkspaceContext
 from .models import ApiToken, Membership
+
+# "Last used" is for spotting stale tokens: minute precision is plenty, and a write per request is not free.
+LAST_USED_RESOLUTION = timedelta(minutes=5)
 
 
 def hash_token(raw: str) -> str:
@@ -21,7 +25,9 @@ def context_for_token(raw: str) -> WorkspaceContext | None:
     )
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     m = token.membership
     return WorkspaceContext(workspace=m.workspace, user=m.user, role=m.role)
 

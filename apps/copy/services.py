@@ -452,6 +452,10 @@ def run_copy(copy_id: int) -> None:
 def _store(request: CopyRequest, brief: Brief, generation: Generation) -> None:
     notes = [*request.grounding.get("notes", []), *generation.notes]
     with transaction.atomic():
+        # A task redelivered while the first attempt still runs may finish too: the first to store wins.
+        CopyRequest.objects.select_for_update().filter(pk=request.pk).first()
+        if request.variants.exists():
+            return
         CopyVariant.objects.bulk_create([
             CopyVariant(workspace=request.workspace, request=request, position=position,
                         headline=d.draft.headline, body=d.draft.body, call_to_action=d.draft.call_to_action,

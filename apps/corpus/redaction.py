@@ -15,6 +15,7 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
 PHONE = re.compile(
     r"(?<![\w+])(?:\+?\d{1,3}[\s.\-]?)?(?:\(\d{2,4}\)[\s.\-]?)?\d{2,4}[\s.\-]?\d{3,4}[\s.\-]?\d{3,4}(?!\w)"
+    r"|(?<![\w+])(?:\+?\d{1,3}[\s.\-]?)?\(\d{2,4}\)[\s.\-]?\d{3,4}[\s.\-]?\d{3,4}(?!\w)"  # (415) 555-0132
     r"|(?<!\d)1[3-9]\d{9}(?!\d)"
 )
 NAME_INTRO = re.compile(
@@ -65,8 +66,13 @@ def redact(text: str, author: str = "") -> Redacted:
         return f"{match.group('zh_lead')}[NAME]"
 
     text = NAME_INTRO.sub(name_repl, text)
+    full_name = author.strip()
     for part in _author_names(author):
-        pattern = re.compile(rf"(?<!\w){re.escape(part)}(?!\w)", re.IGNORECASE)
+        # The full name in any case; a single part only as a name is written (capitalised), so that the
+        # author "Will Hope" does not take "will" and "hope" out of every sentence.
+        is_full_name = part == full_name
+        needle = part if is_full_name else part[:1].upper() + part[1:]
+        pattern = re.compile(rf"(?<!\w){re.escape(needle)}(?!\w)", re.IGNORECASE if is_full_name else 0)
         text, n = pattern.subn("[NAME]", text)
         counts["NAME"] += n
     return Redacted(text=text, counts=dict(counts))

@@ -3,14 +3,17 @@ Actions (upload, test the model) go through the JSON API from static/js/app.js."
 
 from __future__ import annotations
 
+import sys
 from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from apps.accounts.context import PermissionDenied
@@ -202,7 +205,22 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
                   status=404)
 
 
+DATABASE_DOWN = "The database is not reachable right now. Nothing was lost; try again in a minute."
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+        return database_unavailable(request)
     return render(request, "errors/error.html", {"title": "Something went wrong",
                                                  "message": "The error was logged. Try again in a moment."},
                   status=500)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 while PostgreSQL is down. Rendered without the request: the usual page chrome needs the database."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"error": DATABASE_DOWN}, status=503)
+    else:
+        response = HttpResponse(render_to_string("errors/unavailable.html", {"message": DATABASE_DOWN}), status=503)
+    response["Retry-After"] = "30"
+    return response

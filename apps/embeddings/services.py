@@ -39,6 +39,15 @@ def embed_texts(workspace_id: int, model_name: str, text_ids: list[int]) -> int:
     return len(missing)
 
 
+def reembed_texts(workspace_id: int, text_ids: list[int]) -> int:
+    """Replace the vectors of texts whose words changed (a moderator's edit), in one transaction so that
+    search never sees them without a vector. Vectors of other models are dropped: they are stale too."""
+    model_name = Workspace.objects.values_list("embedding_model", flat=True).get(pk=workspace_id)
+    with transaction.atomic():
+        TextEmbedding.objects.filter(workspace_id=workspace_id, text_id__in=text_ids).delete()
+        return embed_texts(workspace_id, model_name, text_ids)
+
+
 def queue_batches(workspace_id: int, model_name: str, text_ids: list[int], job_id: str | None) -> int:
     """One task per batch of texts, never one per text."""
     from .tasks import embed_batch

@@ -7,9 +7,13 @@ filtered searches (one workspace, a language, a date range) from returning fewer
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+from django.core.cache import cache
 from django.db import connection, transaction
 
 from apps.accounts.models import Workspace
@@ -19,6 +23,7 @@ from apps.embeddings.backends import get_backend, spec
 from apps.embeddings.models import TextEmbedding
 
 EF_SEARCH = 100
+QUERY_VECTOR_TTL_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,8 @@ def nearest(workspace: Workspace, vector, k: int, filters: TextFilters, exclude_
         if exact:
             cursor.execute("SET LOCAL enable_indexscan = off")
         else:
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {EF_SEARCH}")
-            cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            cursor.execute("SELECT set_config('hnsw.ef_search', %s, true), "
+                           "set_config('hnsw.iterative_scan', 'relaxed_order', true)", [str(EF_SEARCH)])
         cursor.execute(sql, [literal, model_name, workspace.pk, *params, exclude_id or -1, literal, k])
         rows = cursor.fetchall()
     return sorted(((int(pk), float(score)) for pk, score in rows), key=lambda r: -r[1])
@@ -64,8 +69,19 @@ def _hits(workspace: Workspace, scored: list[tuple[int, float]]) -> list[Hit]:
 
 @lru_cache(maxsize=4096)
 def _query_vector(model_name: str, query: str) -> tuple[float, ...]:
-    """Encoding a query costs far more than the database lookup; people repeat searches, so keep recent ones."""
-    return tuple(get_backend(model_name).encode([query])[0].tolist())
+    """Encoding a query costs far more than the database lookup, and people repeat searches: recent query
+    vectors are kept in this process and, for every other web process, in the shared Redis cache."""
+    key = f"murmur:query-vector:{model_name}:{hashlib.sha256(query.encode()).hexdigest()}"
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is an optimisation: search works without Redis
+        cached = None
+    if cached is not None:
+        return tuple(np.frombuffer(cached, dtype=np.float32).tolist())
+    vector = np.asarray(get_backend(model_name).encode([query])[0], dtype=np.float32)
+    with contextlib.suppress(Exception):
+        cache.set(key, vector.tobytes(), QUERY_VECTOR_TTL_S)
+    return tuple(vector.tolist())
 
 
 def semantic_search(workspace: Workspace, query: str, k: int = 10, filters: TextFilters | None = None) -> list[Hit]:

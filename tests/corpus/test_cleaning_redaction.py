@@ -34,3 +34,15 @@ def test_language_detection_offline():
     assert detect_language("The battery dies after two hours, very disappointing.") == "en"
     assert detect_language("灯光很柔和，但是蓝牙经常断开") == "zh"
     assert detect_language("") == ""
+
+
+def test_phone_numbers_written_with_an_area_code_in_brackets_go():
+    result = redact("Call me at (415) 555-0132 or +1 (212) 555 0100. Version (2.3) lasted 100 200 hours.", author="")
+    assert "555-0132" not in result.text and "555 0100" not in result.text and result.counts["PHONE"] == 2
+    assert "(2.3)" in result.text and "100 200" in result.text
+
+
+def test_parts_of_the_author_name_go_only_where_written_as_a_name():
+    result = redact("I will buy it again, I hope. Will Hope here; Hope says hi. will hope", author="Will Hope")
+    assert result.text.startswith("I will buy it again, I hope.")
+    assert "Will Hope" not in result.text and "Hope says" not in result.text and "will hope" not in result.text

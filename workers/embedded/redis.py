@@ -7,6 +7,7 @@ queued tasks across a restart of the embedded broker.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -30,6 +31,10 @@ class EmbeddedRedis:
     def socket_path(self) -> Path:
         return self.root / "redis.sock"
 
+    @property
+    def pid_path(self) -> Path:
+        return self.root / "redis.pid"
+
     def url(self) -> str:
         return f"redis+socket://{self.socket_path}"
 
@@ -40,8 +45,10 @@ class EmbeddedRedis:
             _server_binary(), "--port", "0", "--unixsocket", str(self.socket_path), "--unixsocketperm", "700",
             "--dir", str(self.root), "--logfile", str(self.root / "redis.log"), "--save", "",
             "--appendonly", "yes" if persist else "no", "--appendfsync", "everysec",
+            "--pidfile", str(self.pid_path),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, start_new_session=True)
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        start_new_session=True)
         deadline = time.monotonic() + 15
         while not self.socket_path.exists():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -57,3 +64,15 @@ class EmbeddedRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.process = None
+        # A server restarted by another process (a broker-restart test) is found by its pid file.
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except (OSError, ValueError):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                os.kill(pid, 0)
+                time.sleep(0.05)
+            os.kill(pid, signal.SIGKILL)
