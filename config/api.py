@@ -8,10 +8,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from apps.accounts.context import PermissionDenied
 from apps.accounts.web import API_AUTH
 from apps.copy.apis import router as copy_router
+from apps.core.errors import Conflict, InvalidRequest, NotFound, UpstreamFailed
 from apps.corpus.apis import router as corpus_router
 from apps.insights.apis import router as insights_router
 from apps.jobs.apis import router as jobs_router
 from apps.llm.apis import router as llm_router
+from apps.llm.gateway import LLMError
 from apps.moderation.apis import router as moderation_router
 from apps.privacy.apis import router as privacy_router
 from apps.replies.apis import router as replies_router
@@ -37,6 +39,32 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied):
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(request, {"error": "Authentication required: send a valid Bearer token."}, status=401)
+
+
+@api.exception_handler(InvalidRequest)
+def invalid_request(request: HttpRequest, exc: InvalidRequest):
+    return api.create_response(request, {"error": str(exc)}, status=400)
+
+
+@api.exception_handler(Conflict)
+def conflict(request: HttpRequest, exc: Conflict):
+    return api.create_response(request, {"error": str(exc)}, status=409)
+
+
+@api.exception_handler(NotFound)
+def not_found(request: HttpRequest, exc: NotFound):
+    return api.create_response(request, {"error": str(exc)}, status=404)
+
+
+@api.exception_handler(UpstreamFailed)
+def upstream_failed(request: HttpRequest, exc: UpstreamFailed):
+    return api.create_response(request, {"error": str(exc)}, status=502)
+
+
+@api.exception_handler(LLMError)
+def model_unavailable(request: HttpRequest, exc: LLMError):
+    """A request that calls the model while it is down or out of budget (most LLM work runs in jobs)."""
+    return api.create_response(request, {"error": str(exc)}, status=503)
 
 
 @api.exception_handler(OperationalError)

@@ -68,16 +68,6 @@ class BrandVoiceIn(Schema):
     samples: list[str] | None = None
 
 
-def _call(fn, *args, **kwargs):
-    """User errors become 400, missing things 404, refusals because of state 409."""
-    try:
-        return fn(*args, **kwargs)
-    except services.CopyConflict as exc:
-        raise HttpError(409, str(exc)) from exc
-    except services.CopyError as exc:
-        raise HttpError(400, str(exc)) from exc
-    except LookupError as exc:
-        raise HttpError(404, str(exc)) from exc
 
 
 def variant_out(v: CopyVariant, texts: dict | None = None) -> dict[str, Any]:
@@ -135,7 +125,7 @@ def _request_or_404(request: HttpRequest, copy_id: int) -> CopyRequest:
 
 @router.post("/copy", response={202: CopyAccepted})
 def create(request: HttpRequest, payload: CopyIn):
-    copy_request = _call(services.start_copy, request.auth, payload.brief.dict())
+    copy_request = services.start_copy(request.auth, payload.brief.dict())
     return 202, {"job_id": copy_request.job_id, "copy_id": copy_request.pk}
 
 
@@ -182,25 +172,25 @@ def export_csv(request: HttpRequest, copy_id: int, favourites: bool = False):
 
 @router.patch("/copy/{copy_id}/variants/{variant_id}")
 def edit(request: HttpRequest, copy_id: int, variant_id: int, payload: VariantEdit):
-    variant = _call(services.edit_variant, request.auth, variant_id, copy_id=copy_id, **payload.dict())
+    variant = services.edit_variant(request.auth, variant_id, copy_id=copy_id, **payload.dict())
     return variant_out(variant, selectors.source_texts(request.auth.workspace, [variant]))
 
 
 @router.post("/copy/{copy_id}/variants/{variant_id}/regenerate", response={202: JobAccepted})
 def regenerate(request: HttpRequest, copy_id: int, variant_id: int):
-    job = _call(services.regenerate_variant, request.auth, variant_id, copy_id=copy_id)
+    job = services.regenerate_variant(request.auth, variant_id, copy_id=copy_id)
     return 202, {"job_id": job.pk}
 
 
 @router.post("/copy/{copy_id}/variants/{variant_id}/favourite")
 def favourite(request: HttpRequest, copy_id: int, variant_id: int, payload: FavouriteIn):
-    variant = _call(services.set_favourite, request.auth, variant_id, payload.favourite, copy_id=copy_id)
+    variant = services.set_favourite(request.auth, variant_id, payload.favourite, copy_id=copy_id)
     return {"id": variant.pk, "favourite": variant.favourite}
 
 
 @router.post("/copy/{copy_id}/variants/{variant_id}/approve")
 def approve(request: HttpRequest, copy_id: int, variant_id: int):
-    variant = _call(services.approve_variant, request.auth, variant_id, copy_id=copy_id)
+    variant = services.approve_variant(request.auth, variant_id, copy_id=copy_id)
     return variant_out(variant, selectors.source_texts(request.auth.workspace, [variant]))
 
 
@@ -211,12 +201,12 @@ def get_voice(request: HttpRequest):
 
 @router.put("/brand-voice")
 def put_voice(request: HttpRequest, payload: BrandVoiceIn):
-    return voice_out(_call(services.update_brand_voice, request.auth, **payload.dict()))
+    return voice_out(services.update_brand_voice(request.auth, **payload.dict()))
 
 
 @router.post("/ideas", response={202: IdeasAccepted})
 def start_ideas(request: HttpRequest):
-    idea_set = _call(services.start_ideas, request.auth)
+    idea_set = services.start_ideas(request.auth)
     return 202, {"job_id": idea_set.job_id, "idea_set_id": idea_set.pk}
 
 

@@ -17,14 +17,12 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from apps.corpus.tokens import content_tokens as tokens
+from apps.corpus.tokens import normalise
+
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
 _INFLECTIONS = r"(?:s|es|er|ers|est|ed|d|ing|ly)?"
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width letters and digits become ASCII) and case-folded."""
-    return unicodedata.normalize("NFKC", text or "").casefold()
 
 
 def has_cjk(text: str) -> bool:
@@ -216,18 +214,6 @@ def segments(text: str, claims: Iterable[dict | Claim]) -> list[dict]:
 
 # --- grounding --------------------------------------------------------------------------------------
 
-_STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have i in is it its me my of on or our so that the this to was "
-    "we were with you your it's not no very just all can will get got more than too".split())
-
-
-def tokens(text: str) -> set[str]:
-    """Content words (Latin script) and character pairs (Chinese) of a text, for overlap measures."""
-    folded = normalise(text)
-    words = {w for w in re.findall(r"[a-z0-9\u00c0-\u024f']{3,}", folded) if w not in _STOPWORDS}
-    cjk = "".join(_CJK.findall(folded))
-    bigrams = {cjk[i:i + 2] for i in range(len(cjk) - 1)}
-    return words | bigrams
 
 
 def valid_sources(cited: Iterable[int], allowed: Iterable[int]) -> list[int]:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE, MANAGE
+from apps.core.errors import Conflict, InvalidRequest, NotFound
 from apps.corpus.language import detect_language
 from apps.corpus.models import CustomerText, ModerationStatus
 from apps.insights import selectors as insights
@@ -71,11 +72,11 @@ VOICE_LIMITS = {"words": 50, "word_chars": 40, "samples": 3, "sample_chars": 600
 HISTORY_KEPT = 10
 
 
-class CopyError(ValueError):
+class CopyError(InvalidRequest):
     """Something the user asked for that cannot be done; the message says what to do instead."""
 
 
-class CopyConflict(CopyError):
+class CopyConflict(CopyError, Conflict):
     """Refused because of where things stand (moderation not done yet, a job still running)."""
 
 
@@ -569,7 +570,7 @@ def _variant(ctx: WorkspaceContext, variant_id: int, copy_id: int | None = None)
         qs = qs.filter(request_id=copy_id)
     variant = qs.first()
     if variant is None:
-        raise LookupError("No such variant in this workspace.")
+        raise NotFound("No such variant in this workspace.")
     return variant
 
 

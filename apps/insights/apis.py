@@ -116,40 +116,35 @@ def list_themes(request: HttpRequest):
                          "named_by_user": t.named_by_user} for t in selectors.themes(request.auth.workspace)]}
 
 
-def _edit(fn, *args):
-    try:
-        return fn(*args)
-    except ValueError as exc:
-        raise HttpError(400, str(exc)) from exc
 
 
 @router.patch("/themes/{theme_id}")
 def rename(request: HttpRequest, theme_id: int, payload: ThemeEdit):
-    theme = _edit(services.rename_theme, request.auth, theme_id, payload.label)
+    theme = services.rename_theme(request.auth, theme_id, payload.label)
     return {"id": theme.pk, "label": theme.label}
 
 
 @router.post("/themes/{theme_id}/merge")
 def merge(request: HttpRequest, theme_id: int, payload: MergeIn):
-    target = _edit(services.merge_themes, request.auth, theme_id, payload.into)
+    target = services.merge_themes(request.auth, theme_id, payload.into)
     return {"id": target.pk, "label": target.label}
 
 
 @router.post("/themes/{theme_id}/split")
 def split(request: HttpRequest, theme_id: int):
-    themes = _edit(services.split_theme, request.auth, theme_id)
+    themes = services.split_theme(request.auth, theme_id)
     return {"results": [{"id": t.pk, "label": t.label} for t in themes]}
 
 
 @router.delete("/themes/{theme_id}")
 def delete(request: HttpRequest, theme_id: int):
-    _edit(services.delete_theme, request.auth, theme_id)
+    services.delete_theme(request.auth, theme_id)
     return {"deleted": theme_id}
 
 
 @router.put("/analysis-settings")
 def put_settings(request: HttpRequest, payload: SettingsIn):
-    settings = _edit(lambda: services.update_settings(request.auth, **payload.dict()))
+    settings = services.update_settings(request.auth, **payload.dict())
     return {"product_context": settings.product_context, "competitors": settings.competitors,
             "frequency": settings.frequency}
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE
+from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus.models import CustomerText
 from apps.embeddings.models import TextEmbedding
 from apps.embeddings.services import embed_texts
@@ -575,7 +576,7 @@ def _editable(ctx: WorkspaceContext, theme_id: int) -> Theme:
     ctx.require(ANALYZE)
     theme = Theme.objects.filter(workspace=ctx.workspace, pk=theme_id).first()
     if theme is None:
-        raise ValueError("No such theme in this workspace.")
+        raise NotFound("No such theme in this workspace.")
     return theme
 
 
@@ -583,7 +584,7 @@ def rename_theme(ctx: WorkspaceContext, theme_id: int, label: str) -> Theme:
     theme = _editable(ctx, theme_id)
     label = label.strip()
     if not 1 <= len(label) <= 120:
-        raise ValueError("A theme name needs 1 to 120 characters.")
+        raise InvalidRequest("A theme name needs 1 to 120 characters.")
     theme.label, theme.named_by_user = label, True
     theme.save(update_fields=["label", "named_by_user", "updated_at"])
     ThemeSnapshot.objects.filter(theme=theme).update(label=label)
@@ -594,7 +595,7 @@ def rename_theme(ctx: WorkspaceContext, theme_id: int, label: str) -> Theme:
 def merge_themes(ctx: WorkspaceContext, source_id: int, target_id: int) -> Theme:
     source, target = _editable(ctx, source_id), _editable(ctx, target_id)
     if source.pk == target.pk:
-        raise ValueError("Choose two different themes to merge.")
+        raise InvalidRequest("Choose two different themes to merge.")
     source.status, source.merged_into = ThemeStatus.MERGED, target
     source.save(update_fields=["status", "merged_into", "updated_at"])
     TextAnalysis.objects.filter(theme=source).update(theme=target, subtheme=None)
@@ -615,7 +616,7 @@ def split_theme(ctx: WorkspaceContext, theme_id: int) -> list[Theme]:
     theme = _editable(ctx, theme_id)
     rows = list(TextAnalysis.objects.filter(theme=theme).values_list("text_id", "text__text"))
     if len(rows) < 4:
-        raise ValueError("This theme has too few texts to split.")
+        raise InvalidRequest("This theme has too few texts to split.")
     ids = [r[0] for r in rows]
     vectors = _vectors(ctx.workspace, theme.embedding_model, ids)
     clusters, _ = clustering.discover(vectors, [r[1] for r in rows], k=2)
@@ -638,13 +639,13 @@ def update_settings(ctx: WorkspaceContext, *, product_context: str | None = None
     settings = settings_for(ctx.workspace)
     if product_context is not None:
         if len(product_context) > 400:
-            raise ValueError("Keep the product context under 400 characters.")
+            raise InvalidRequest("Keep the product context under 400 characters.")
         settings.product_context = product_context.strip()
     if competitors is not None:
         settings.competitors = sorted({c.strip()[:60] for c in competitors if c.strip()})[:20]
     if frequency is not None:
         if frequency not in ("", "daily", "weekly"):
-            raise ValueError("frequency must be daily, weekly, or empty for no schedule.")
+            raise InvalidRequest("frequency must be daily, weekly, or empty for no schedule.")
         settings.frequency = frequency
         with transaction.atomic():
             if settings.periodic_task_id:

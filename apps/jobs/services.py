@@ -21,6 +21,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
+from apps.core.errors import NotFound
 
 from .models import Job, JobStatus
 from .registry import RESENDERS, NotRetryable
@@ -129,7 +130,7 @@ def retry(ctx: WorkspaceContext, job: Job) -> Job:
         raise NotRetryable(f"A {job.kind} job cannot be retried; start a new one instead.")
     ctx.require(resender.permission)
     if job.workspace_id != ctx.workspace.pk:
-        raise LookupError("No such job in this workspace.")
+        raise NotFound("No such job in this workspace.")
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job.pk)  # two clicks on Retry queue the task once
         if job.status != JobStatus.FAILED:

@@ -15,7 +15,6 @@ from ninja.errors import HttpError
 
 from apps.accounts.permissions import VIEW
 from apps.corpus.selectors import TextFilters
-from apps.llm.gateway import LLMError
 
 from . import selectors, services
 from .models import LANGUAGES, KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
@@ -76,20 +75,6 @@ class LanguageIn(Schema):
     language: str
 
 
-def _call(fn, *args, **kwargs):
-    """User errors become 400, missing things 404, refusals because of state 409, model trouble 502/503."""
-    try:
-        return fn(*args, **kwargs)
-    except services.ReplyConflict as exc:
-        raise HttpError(409, str(exc)) from exc
-    except services.ReplyError as exc:
-        raise HttpError(400, str(exc)) from exc
-    except LookupError as exc:
-        raise HttpError(404, str(exc)) from exc
-    except services.TranslationFailed as exc:
-        raise HttpError(502, str(exc)) from exc
-    except LLMError as exc:
-        raise HttpError(503, str(exc)) from exc
 
 
 def _selection(text_ids: list[int] | None, filters: FiltersIn | None) -> services.Selection:
@@ -136,7 +121,7 @@ def snippet_out(snippet: KnowledgeSnippet) -> dict[str, Any]:
 @router.post("/replies", response={202: JobAccepted})
 def create_drafts(request: HttpRequest, payload: RepliesIn):
     selection = _selection(payload.text_ids, payload.filters)
-    job = _call(services.start_drafts, request.auth, selection, payload.variants)
+    job = services.start_drafts(request.auth, selection, payload.variants)
     return 202, {"job_id": job.pk, "texts": job.total}
 
 
@@ -201,17 +186,17 @@ def draft_detail(request: HttpRequest, draft_id: int):
 
 @router.patch("/replies/{draft_id}")
 def edit_draft(request: HttpRequest, draft_id: int, payload: DraftEdit):
-    return _one(request, _call(services.edit_draft, request.auth, draft_id, payload.text))
+    return _one(request, services.edit_draft(request.auth, draft_id, payload.text))
 
 
 @router.post("/replies/{draft_id}/approve")
 def approve_draft(request: HttpRequest, draft_id: int):
-    return _one(request, _call(services.approve_draft, request.auth, draft_id))
+    return _one(request, services.approve_draft(request.auth, draft_id))
 
 
 @router.post("/replies/{draft_id}/reject")
 def reject_draft(request: HttpRequest, draft_id: int):
-    return _one(request, _call(services.reject_draft, request.auth, draft_id))
+    return _one(request, services.reject_draft(request.auth, draft_id))
 
 
 # --- policy and knowledge ----------------------------------------------------------------------------------
@@ -223,7 +208,7 @@ def get_policy(request: HttpRequest):
 
 @router.put("/reply-policy")
 def put_policy(request: HttpRequest, payload: PolicyIn):
-    return policy_out(_call(services.update_policy, request.auth, **payload.dict()))
+    return policy_out(services.update_policy(request.auth, **payload.dict()))
 
 
 @router.get("/knowledge")
@@ -233,18 +218,18 @@ def list_snippets(request: HttpRequest):
 
 @router.post("/knowledge", response={201: dict})
 def add_snippet(request: HttpRequest, payload: SnippetIn):
-    return 201, snippet_out(_call(services.add_snippet, request.auth, payload.title, payload.text))
+    return 201, snippet_out(services.add_snippet(request.auth, payload.title, payload.text))
 
 
 @router.put("/knowledge/{snippet_id}")
 def edit_snippet(request: HttpRequest, snippet_id: int, payload: SnippetEdit):
-    return snippet_out(_call(services.update_snippet, request.auth, snippet_id, title=payload.title,
+    return snippet_out(services.update_snippet(request.auth, snippet_id, title=payload.title,
                              body=payload.text))
 
 
 @router.delete("/knowledge/{snippet_id}", response={204: None})
 def delete_snippet(request: HttpRequest, snippet_id: int):
-    _call(services.delete_snippet, request.auth, snippet_id)
+    services.delete_snippet(request.auth, snippet_id)
     return 204, None
 
 
@@ -253,7 +238,7 @@ def delete_snippet(request: HttpRequest, snippet_id: int):
 @router.get("/texts/{text_id}/translation")
 def text_translation(request: HttpRequest, text_id: int, lang: str | None = None):
     """The text in `lang` (default: the reader's language), generated on first request and cached."""
-    outcome = _call(services.translate_text, request.auth, text_id, lang)
+    outcome = services.translate_text(request.auth, text_id, lang)
     return {"text_id": outcome.text_id, "language": outcome.target_language,
             "source_language": outcome.source_language, "translation": outcome.translated_text,
             "same_language": outcome.same_language, "cached": outcome.cached, "model": outcome.model,
@@ -265,7 +250,7 @@ def text_translation(request: HttpRequest, text_id: int, lang: str | None = None
 def bulk_translations(request: HttpRequest, payload: TranslationsIn):
     selection = _selection(payload.text_ids, payload.filters)
     language = payload.lang or selectors.reading_language(request.auth.user)
-    job = _call(services.start_translations, request.auth, selection, language)
+    job = services.start_translations(request.auth, selection, language)
     return 202, {"job_id": job.pk, "texts": job.total}
 
 
@@ -276,4 +261,4 @@ def my_language(request: HttpRequest):
 
 @router.put("/me/language")
 def set_my_language(request: HttpRequest, payload: LanguageIn):
-    return {"language": _call(services.set_reading_language, request.auth, payload.language), "choices": LANGUAGES}
+    return {"language": services.set_reading_language(request.auth, payload.language), "choices": LANGUAGES}

@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from apps.corpus.language import detect_language
+from apps.corpus.tokens import content_tokens as tokens
+from apps.corpus.tokens import normalise
 
 ORDER_NUMBER = "order_number"
 PRICE = "price"
@@ -69,11 +71,6 @@ class Flag:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width digits and letters become ASCII) and case-folded."""
-    return unicodedata.normalize("NFKC", text or "").casefold()
 
 
 def _fold(text: str) -> str:
@@ -394,17 +391,6 @@ def plausible_translation(source: str, translation: str) -> bool:
 
 # --- grounding and display --------------------------------------------------------------------------------
 
-_STOPWORDS = frozenset(
-    "a an and are as at be but by for from has have i in is it its me my of on or our so that the this to was "
-    "we were with you your it's not no very just all can will get got more than too".split())
-
-
-def tokens(text: str) -> set[str]:
-    """Content words (Latin script) and character pairs (Chinese) of a text, for overlap measures."""
-    folded = normalise(text)
-    words = {w for w in re.findall(r"[a-z0-9\u00c0-\u024f']{3,}", folded) if w not in _STOPWORDS}
-    cjk = "".join(_CJK.findall(folded))
-    return words | {cjk[i:i + 2] for i in range(len(cjk) - 1)}
 
 
 def valid_refs(cited: Iterable[str], shown: Iterable[str]) -> list[str]:

@@ -31,6 +31,7 @@ from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE, MANAGE, VIEW
 from apps.copy.selectors import brand_voice as copy_brand_voice
+from apps.core.errors import Conflict, InvalidRequest, NotFound, UpstreamFailed
 from apps.corpus.language import detect_language
 from apps.corpus.models import CustomerText, ModerationStatus
 from apps.corpus.selectors import TextFilters, get_text, texts_by_ids
@@ -93,15 +94,15 @@ NO_POLICY = ("No reply policy has been written yet: offer no refunds, compensati
              "deadlines. Thank, apologise where it fits, and say the team will look into it.")
 
 
-class ReplyError(ValueError):
+class ReplyError(InvalidRequest):
     """Something the user asked for that cannot be done; the message says what to do instead."""
 
 
-class ReplyConflict(ReplyError):
+class ReplyConflict(ReplyError, Conflict):
     """Refused because of where things stand (moderation not done, policy flags left)."""
 
 
-class TranslationFailed(Exception):
+class TranslationFailed(UpstreamFailed):
     """The model could not produce a usable translation; the message says so in words a reader can act on."""
 
 
@@ -175,7 +176,7 @@ def add_snippet(ctx: WorkspaceContext, title: str, body: str) -> KnowledgeSnippe
 def _snippet(ctx: WorkspaceContext, snippet_id: int) -> KnowledgeSnippet:
     snippet = selectors.get_snippet(ctx.workspace, snippet_id)
     if snippet is None:
-        raise LookupError("No such knowledge snippet in this workspace.")
+        raise NotFound("No such knowledge snippet in this workspace.")
     return snippet
 
 
@@ -243,7 +244,7 @@ class Selection:
 
 
 def resolve_texts(ctx: WorkspaceContext, selection: Selection, limit: int) -> list[int]:
-    """Ids of the texts chosen, in a stable order. LookupError for ids outside the workspace."""
+    """Ids of the texts chosen, in a stable order. NotFound for ids outside the workspace."""
     if selection.text_ids is not None:
         wanted = list(dict.fromkeys(int(i) for i in selection.text_ids))
         if not wanted:
@@ -253,7 +254,7 @@ def resolve_texts(ctx: WorkspaceContext, selection: Selection, limit: int) -> li
         found = texts_by_ids(ctx.workspace, wanted)
         missing = [i for i in wanted if i not in found]
         if missing:
-            raise LookupError(f"No such text in this workspace: {', '.join(f'#{i}' for i in missing[:10])}.")
+            raise NotFound(f"No such text in this workspace: {', '.join(f'#{i}' for i in missing[:10])}.")
         return wanted
     if selection.sentiment and selection.sentiment not in ("positive", "neutral", "negative"):
         raise ReplyError("Choose a sentiment: positive, neutral or negative.")
@@ -676,7 +677,7 @@ def apply_moderation_outcome(workspace_id: int, changes: list[dict]) -> None:
 def _draft(ctx: WorkspaceContext, draft_id: int) -> ReplyDraft:
     draft = selectors.get_draft(ctx.workspace, draft_id)
     if draft is None:
-        raise LookupError("No such reply draft in this workspace.")
+        raise NotFound("No such reply draft in this workspace.")
     return draft
 
 
@@ -906,7 +907,7 @@ def translate_text(ctx: WorkspaceContext, text_id: int, language: str | None = N
     code = valid_language(language) if language else selectors.reading_language(ctx.user)
     text = get_text(ctx.workspace, text_id)
     if text is None:
-        raise LookupError("No such text in this workspace.")
+        raise NotFound("No such text in this workspace.")
     outcome = translate_texts(ctx.workspace, [text], code)[0]
     if outcome.error:
         raise TranslationFailed(outcome.error)
