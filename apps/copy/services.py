@@ -409,9 +409,9 @@ def claims_for(headline: str, body: str, call_to_action: str, grounding: dict, b
 
 
 def run_copy(copy_id: int) -> None:
-    request = CopyRequest.objects.select_related("workspace").get(pk=copy_id)
-    if request.status in (CopyStatus.SUCCEEDED, CopyStatus.FAILED):
-        return
+    request = CopyRequest.objects.select_related("workspace").filter(pk=copy_id).first()
+    if request is None or request.status in (CopyStatus.SUCCEEDED, CopyStatus.FAILED):
+        return  # deleted since (with its workspace), or a late duplicate delivery of a finished request
     job_id, brief = request.job_id, brief_of(request)
     total = brief.variants + 2
     CopyRequest.objects.filter(pk=request.pk).update(status=CopyStatus.RUNNING)

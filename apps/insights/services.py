@@ -148,9 +148,9 @@ class _ThemeResult:
 
 
 def run_analysis(run_id: int) -> None:
-    run = AnalysisRun.objects.select_related("workspace", "job").get(pk=run_id)
-    if run.status in ("succeeded", "failed"):
-        return
+    run = AnalysisRun.objects.select_related("workspace", "job").filter(pk=run_id).first()
+    if run is None or run.status in ("succeeded", "failed"):
+        return  # deleted since (with its workspace), or a late duplicate delivery of a finished run
     job_id = run.job_id
     if Job.objects.filter(workspace=run.workspace, kind__in=WAIT_FOR_JOB_KINDS,
                           status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists():
