@@ -31,40 +31,28 @@ api = NinjaAPI(
 )
 
 
-@api.exception_handler(PermissionDenied)
-def permission_denied(request: HttpRequest, exc: PermissionDenied):
-    return api.create_response(request, {"error": str(exc)}, status=403)
+# Errors whose message is meant for the caller, by status code. Handlers follow each exception's MRO, so
+# a subclass (CopyConflict, ReplyError, ...) gets the status of the nearest class listed here.
+STATUS_OF_ERROR: dict[type[Exception], int] = {
+    InvalidRequest: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409, UpstreamFailed: 502,
+    LLMError: 503,  # a request that calls the model while it is down or out of budget
+    HttpError: 0,  # carries its own status
+}
+
+
+def _error_response(request: HttpRequest, exc: Exception):
+    status = getattr(exc, "status_code", 0) or next(
+        code for cls in type(exc).__mro__ if (code := STATUS_OF_ERROR.get(cls)))
+    return api.create_response(request, {"error": str(exc)}, status=status)
+
+
+for error_class in STATUS_OF_ERROR:
+    api.add_exception_handler(error_class, _error_response)
 
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError):
     return api.create_response(request, {"error": "Authentication required: send a valid Bearer token."}, status=401)
-
-
-@api.exception_handler(InvalidRequest)
-def invalid_request(request: HttpRequest, exc: InvalidRequest):
-    return api.create_response(request, {"error": str(exc)}, status=400)
-
-
-@api.exception_handler(Conflict)
-def conflict(request: HttpRequest, exc: Conflict):
-    return api.create_response(request, {"error": str(exc)}, status=409)
-
-
-@api.exception_handler(NotFound)
-def not_found(request: HttpRequest, exc: NotFound):
-    return api.create_response(request, {"error": str(exc)}, status=404)
-
-
-@api.exception_handler(UpstreamFailed)
-def upstream_failed(request: HttpRequest, exc: UpstreamFailed):
-    return api.create_response(request, {"error": str(exc)}, status=502)
-
-
-@api.exception_handler(LLMError)
-def model_unavailable(request: HttpRequest, exc: LLMError):
-    """A request that calls the model while it is down or out of budget (most LLM work runs in jobs)."""
-    return api.create_response(request, {"error": str(exc)}, status=503)
 
 
 @api.exception_handler(OperationalError)
@@ -75,11 +63,6 @@ def database_unavailable(request: HttpRequest, exc: Exception):
     response = api.create_response(request, {"error": DATABASE_DOWN}, status=503)
     response["Retry-After"] = "30"
     return response
-
-
-@api.exception_handler(HttpError)
-def http_error(request: HttpRequest, exc: HttpError):
-    return api.create_response(request, {"error": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)
