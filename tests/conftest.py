@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
@@ -215,7 +216,7 @@ def celery_worker(django_db_setup, django_db_blocker, llm_proxy, db_proxy):
     worker.stop()
 
 
-def restart_broker(down_for_s: float) -> None:
+def restart_broker(down_for_s: float, while_down: Callable[[], object] | None = None) -> None:
     """Stop the broker and start it again `down_for_s` later. The embedded Redis writes its append-only
     file on shutdown and reads it back on start, as a production Redis with AOF does; an external Redis
     (REDIS_URL) is not ours to restart, so every client connection is dropped and new ones wait instead."""
@@ -231,12 +232,18 @@ def restart_broker(down_for_s: float) -> None:
             client.shutdown()
         while socket_path.exists() and (socket_path.parent / "redis.pid").exists():
             time.sleep(0.05)
-        time.sleep(down_for_s)
-        EmbeddedRedis(socket_path.parent).start(persist=True)
+        try:
+            if while_down is not None:
+                while_down()
+            time.sleep(down_for_s)
+        finally:  # the rest of the session needs its broker, whatever the test saw
+            EmbeddedRedis(socket_path.parent).start(persist=True)
     else:
         client = redis.Redis.from_url(url)
         client.client_pause(int(1000 * down_for_s), all=True)
         client.client_kill_filter(_type="normal", skipme=True)
+        if while_down is not None:
+            while_down()
 
 
 def wait_for_job(client: Client, job_id: str, timeout: float = 180) -> dict:

@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from apps.core import health
 from apps.corpus.models import CustomerText
 from apps.embeddings.models import TextEmbedding
 from bench.corpus import demo_rows
@@ -68,7 +69,14 @@ def test_broker_restarted_mid_import_then_job_completes_exactly_once(make_member
     api = member.api()
     job_id, rows = _upload(api, seed=7)
     _wait_for_phase(api, job_id, rows, "storing")
-    restart_broker(down_for_s=3)  # queued embedding batches survive in the append-only file
+    seen_while_down: list[str] = []
+
+    def look_at_the_job() -> None:
+        health._broker_cache["value"] = None  # this process checked a moment ago, when the broker was up
+        seen_while_down.append(api.get(f"/api/v1/jobs/{job_id}").json()["waiting_on"])
+
+    restart_broker(down_for_s=3, while_down=look_at_the_job)  # queued batches survive in the append-only file
+    assert "task queue" in seen_while_down[0]  # the job page says why nothing moves
     assert api.get("/healthz").status_code in (200, 503)  # the web reconnects by itself
     _assert_imported_exactly_once(member, wait_for_job(api, job_id, timeout=600), seed=7)
     assert api.get("/healthz").json()["components"]["broker"]["state"] == "up"

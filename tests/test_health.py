@@ -1,9 +1,10 @@
-from apps.dashboard import health
+from apps.core import health
+from apps.dashboard import health as components
 
 
 def test_healthz_is_503_when_a_component_is_down(db, client, monkeypatch):
     monkeypatch.setattr(health, "check_workers", lambda: {"ok": True, "detail": "stub"})
-    monkeypatch.setattr(health, "check_llm", lambda: {"ok": True, "detail": "stub"})
+    monkeypatch.setattr(components, "check_llm", lambda: {"ok": True, "detail": "stub"})
     monkeypatch.setattr(health, "check_broker", lambda: {"ok": False, "detail": "unreachable"})
     response = client.get("/healthz")
     assert response.status_code == 503
@@ -17,3 +18,27 @@ def test_broker_check_detects_a_dead_redis(db, settings, monkeypatch):
 
     monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
     assert health.check_broker()["ok"] is False
+
+
+def test_a_waiting_job_says_the_task_queue_is_down(make_member, monkeypatch):
+    from datetime import timedelta
+
+    from apps.jobs.models import Job
+    from apps.jobs.services import create_job
+
+    monkeypatch.setattr(health, "_broker_cache", {"at": 0.0, "value": None})
+    monkeypatch.setattr(health, "check_broker", lambda: {"ok": False, "detail": "unreachable"})
+    member = make_member("owner", "Paused")
+    job = create_job(member.workspace, "import", total=10)
+    body = member.api().get(f"/api/v1/jobs/{job.pk}").json()
+    assert "task queue" in body["waiting_on"] and "Nothing is lost" in body["waiting_on"]
+
+    monkeypatch.setattr(health, "_broker_cache", {"at": 0.0, "value": None})
+    monkeypatch.setattr(health, "check_broker", lambda: {"ok": True, "detail": "redis ok"})
+    monkeypatch.setattr(health, "check_workers", lambda: {"ok": False, "detail": "no worker for ingest"})
+    assert member.api().get(f"/api/v1/jobs/{job.pk}").json()["waiting_on"] == ""  # only just queued
+    Job.objects.filter(pk=job.pk).update(created_at=job.created_at - timedelta(seconds=60))
+    assert "no worker for ingest" in member.api().get(f"/api/v1/jobs/{job.pk}").json()["waiting_on"]
+
+    monkeypatch.setattr(health, "check_workers", lambda: {"ok": True, "detail": "4 workers"})
+    assert member.api().get(f"/api/v1/jobs/{job.pk}").json()["waiting_on"] == ""

@@ -1,10 +1,14 @@
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 # Charts and scripts are served from our own static files; nothing is loaded from a CDN.
 CONTENT_SECURITY_POLICY = (
@@ -29,13 +33,18 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _hit(key: str, window_s: int) -> int:
-    """Count one event in a fixed window; the cache is shared by every web process (Redis)."""
-    cache.add(key, 0, window_s)
+    """Count one event in a fixed window; the cache is shared by every web process (Redis). While Redis is
+    unreachable nothing is counted (0): pages keep working through a broker restart, unthrottled."""
     try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window_s)
-        return 1
+        cache.add(key, 0, window_s)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window_s)
+            return 1
+    except (RedisError, OSError):
+        logger.warning("throttle counters unavailable (Redis unreachable); not throttling %s", key.split(":")[0])
+        return 0
 
 
 class ThrottleMiddleware:

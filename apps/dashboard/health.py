@@ -1,63 +1,13 @@
-"""Component health for /healthz and the status page. Each check is cheap and bounded in time."""
+"""Component health for /healthz and the status page: the infrastructure checks of apps.core.health plus
+the models the features need."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 
-from workers.routing import QUEUE_NAMES
-
-_worker_cache: dict[str, Any] = {"at": 0.0, "value": None}
-
-
-def check_database() -> dict[str, Any]:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-            row = cursor.fetchone()
-        if row is None:
-            return {"ok": False, "detail": "pgvector extension missing"}
-        return {"ok": True, "detail": f"pgvector {row[0]}"}
-    except Exception as exc:  # any driver error means down
-        return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
-
-
-def check_broker() -> dict[str, Any]:
-    from config.celery import app
-
-    try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-            conn.default_channel.client.ping()
-        return {"ok": True, "detail": "redis ok"}
-    except Exception as exc:
-        return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
-
-
-def check_workers() -> dict[str, Any]:
-    """Which queues have a live consumer. Cached a few seconds: the broadcast waits for replies."""
-    if time.monotonic() - _worker_cache["at"] < 5 and _worker_cache["value"] is not None:
-        return _worker_cache["value"]
-    from config.celery import app
-
-    try:
-        replies = app.control.inspect(timeout=1.0).active_queues() or {}
-    except Exception as exc:
-        value = {"ok": False, "detail": f"unreachable ({type(exc).__name__})", "queues": {}}
-    else:
-        consumers = {name: 0 for name in QUEUE_NAMES}
-        for queues in replies.values():
-            for queue in queues:
-                if queue["name"] in consumers:
-                    consumers[queue["name"]] += 1
-        missing = [name for name, n in consumers.items() if n == 0]
-        value = {"ok": not missing, "detail": f"no worker for {', '.join(missing)}" if missing else
-                 f"{len(replies)} workers", "queues": consumers}
-    _worker_cache.update(at=time.monotonic(), value=value)
-    return value
+from apps.core import health as infrastructure
 
 
 def check_embeddings() -> dict[str, Any]:
@@ -82,9 +32,11 @@ def check_llm() -> dict[str, Any]:
 
 def component_health() -> dict[str, dict[str, Any]]:
     return {
-        "database": check_database(),
-        "broker": check_broker(),
-        "workers": check_workers(),
+        "database": infrastructure.check_database(),
+        "broker": infrastructure.check_broker(),
+        "workers": infrastructure.check_workers(),
         "embeddings": check_embeddings(),
         "llm": check_llm(),
     }
+
+

@@ -39,6 +39,7 @@ function renderJob(container, job) {
     message.textContent = "";
     if (job.error) message.appendChild(el("span", { class: "error" }, job.error));
     else message.textContent = job.message + (job.total ? ` (${job.done}/${job.total})` : "");
+    if (job.waiting_on) message.appendChild(el("span", { class: "waiting" }, " " + job.waiting_on));
   }
 }
 

@@ -1,0 +1,79 @@
+"""Health of the infrastructure every job needs (database, broker, workers), for /healthz and for telling
+the people watching a job why it is not moving. Each check is cheap and bounded in time."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.db import connection
+
+from workers.routing import QUEUE_NAMES
+
+_worker_cache: dict[str, Any] = {"at": 0.0, "value": None}
+
+
+def check_database() -> dict[str, Any]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+            row = cursor.fetchone()
+        if row is None:
+            return {"ok": False, "detail": "pgvector extension missing"}
+        return {"ok": True, "detail": f"pgvector {row[0]}"}
+    except Exception as exc:  # any driver error means down
+        return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
+
+
+def check_broker() -> dict[str, Any]:
+    from config.celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+            conn.default_channel.client.ping()
+        return {"ok": True, "detail": "redis ok"}
+    except Exception as exc:
+        return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
+
+
+def check_workers() -> dict[str, Any]:
+    """Which queues have a live consumer. Cached a few seconds: the broadcast waits for replies."""
+    if time.monotonic() - _worker_cache["at"] < 5 and _worker_cache["value"] is not None:
+        return _worker_cache["value"]
+    from config.celery import app
+
+    try:
+        replies = app.control.inspect(timeout=1.0).active_queues() or {}
+    except Exception as exc:
+        value = {"ok": False, "detail": f"unreachable ({type(exc).__name__})", "queues": {}}
+    else:
+        consumers = {name: 0 for name in QUEUE_NAMES}
+        for queues in replies.values():
+            for queue in queues:
+                if queue["name"] in consumers:
+                    consumers[queue["name"]] += 1
+        missing = [name for name, n in consumers.items() if n == 0]
+        value = {"ok": not missing, "detail": f"no worker for {', '.join(missing)}" if missing else
+                 f"{len(replies)} workers", "queues": consumers}
+    _worker_cache.update(at=time.monotonic(), value=value)
+    return value
+
+
+_broker_cache: dict[str, Any] = {"at": 0.0, "value": None}
+QUEUED_LONG_S = 15  # a job queued this long is worth asking the workers about (a broadcast waits ~1 s)
+
+
+def paused_work(queued_for_s: float = 0) -> str:
+    """Why an unfinished job is not moving, in a sentence for the people watching it ("" when nothing is
+    known to be wrong). Job pages poll every second: the broker check is cached a few seconds, and the
+    workers are asked only about a job that has been queued for a while."""
+    if time.monotonic() - _broker_cache["at"] > 5 or _broker_cache["value"] is None:
+        _broker_cache.update(at=time.monotonic(), value=check_broker())
+    if not _broker_cache["value"]["ok"]:
+        return "Waiting: the task queue (Redis) is not reachable. Nothing is lost; the job continues when it is back."
+    if queued_for_s >= QUEUED_LONG_S:
+        workers = check_workers()
+        if not workers["ok"]:
+            return f"Waiting: {workers['detail']}. The job continues when a worker starts."
+    return ""
