@@ -83,10 +83,15 @@ def _database_target() -> tuple[str, int] | str:
     return f"{db['HOST']}/.s.PGSQL.{port}" if db["HOST"].startswith("/") else (db["HOST"], port)
 
 
-def _database_url_for_workers(proxy: Proxy) -> str:
+def database_url(proxy: Proxy | None = None) -> str:
+    """The test database's URL for other processes: directly, or through `proxy` (the test worker's)."""
     db = settings.DATABASES["default"]
     password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    return f"postgresql://{quote(db['USER'], safe='')}{password}@127.0.0.1:{proxy.port}/{db['NAME']}"
+    if proxy is not None:
+        host, port = "127.0.0.1", proxy.port
+    else:
+        host, port = (quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]), db["PORT"]
+    return f"postgresql://{quote(db['USER'], safe='')}{password}@{host}:{port}/{db['NAME']}"
 
 
 class Proxy:
@@ -207,7 +212,7 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, llm_proxy, db_proxy):
-    env = {**os.environ, "DATABASE_URL": _database_url_for_workers(db_proxy),
+    env = {**os.environ, "DATABASE_URL": database_url(db_proxy),
            "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "VLLM_BASE_URL": llm_proxy.url()}
     worker = WorkerProcess(env, Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log")

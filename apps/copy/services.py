@@ -29,7 +29,15 @@ from apps.insights import selectors as insights
 from apps.insights.models import InsightKind
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
-from apps.llm.gateway import LLMCancelled, LLMError, LLMRequest, LLMResult, LLMUnavailable, get_gateway
+from apps.llm.gateway import (
+    LLMCancelled,
+    LLMError,
+    LLMRequest,
+    LLMResult,
+    LLMUnavailable,
+    get_gateway,
+    run_in_rounds,
+)
 from apps.moderation.selectors import analysable_texts
 from apps.moderation.services import explain_status
 from apps.search.selectors import semantic_search
@@ -342,44 +350,41 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
     result = Generation()
     fallback: dict[int, Drafted] = {}  # usable drafts that cited nothing valid or came in another language
     problems: dict[int, str] = {}
-    todo = list(slots)
-    for attempt in range(GENERATION_ATTEMPTS):
-        if not todo:
-            break
-        requests = [LLMRequest(VARIANTS_PROMPT, VARIANTS_VERSION, variables, DraftVariant,
-                               max_tokens=MAX_TOKENS[brief.length], temperature=TEMPERATURE, seed=seed + attempt)
-                    for _, seed in todo]
-        outcomes = get_gateway().run_many(requests, workspace=workspace, feature="copy", should_cancel=should_cancel)
-        retry = []
-        for (position, seed), outcome in zip(todo, outcomes):
-            if isinstance(outcome, LLMCancelled):
-                result.cancelled = True
-                continue
-            if not isinstance(outcome, LLMResult):
-                problems[position] = str(outcome)
-                retry.append((position, seed))
-                continue
-            draft = _clean(outcome.output)
-            text = compose(draft.headline, draft.body, draft.call_to_action)
-            banned = checks.find_banned(text, banned_words)
-            if banned or not text:
-                problems[position] = (f"it kept using words the brand voice avoids ({', '.join(banned)})" if banned
-                                      else "the model returned empty copy")
-                retry.append((position, seed))
-                continue
-            sources = checks.valid_sources(draft.sources, shown)
-            language = language_of(text, brief.language)
-            drafted = Drafted(draft, sources, False, language, seed + attempt, attempt + 1, outcome.model)
-            if (not sources or language != brief.language) and attempt + 1 < GENERATION_ATTEMPTS:
-                fallback.setdefault(position, drafted)
-                retry.append((position, seed))
-                continue
-            result.drafted[position] = drafted
-        if result.cancelled:
-            return result
-        if on_progress is not None:
-            on_progress(len(result.drafted))
-        todo = retry
+
+    def request_for(slot: tuple[int, int], attempt: int) -> LLMRequest:
+        return LLMRequest(VARIANTS_PROMPT, VARIANTS_VERSION, variables, DraftVariant,
+                          max_tokens=MAX_TOKENS[brief.length], temperature=TEMPERATURE, seed=slot[1] + attempt)
+
+    def rejects(slot: tuple[int, int], outcome, attempt: int) -> bool:
+        position, seed = slot
+        if isinstance(outcome, LLMCancelled):
+            result.cancelled = True
+            return False
+        if not isinstance(outcome, LLMResult):
+            problems[position] = str(outcome)
+            return True
+        draft = _clean(outcome.output)
+        text = compose(draft.headline, draft.body, draft.call_to_action)
+        banned = checks.find_banned(text, banned_words)
+        if banned or not text:
+            problems[position] = (f"it kept using words the brand voice avoids ({', '.join(banned)})" if banned
+                                  else "the model returned empty copy")
+            return True
+        sources = checks.valid_sources(draft.sources, shown)
+        language = language_of(text, brief.language)
+        drafted = Drafted(draft, sources, False, language, seed + attempt, attempt + 1, outcome.model)
+        if (not sources or language != brief.language) and attempt + 1 < GENERATION_ATTEMPTS:
+            fallback.setdefault(position, drafted)
+            return True
+        result.drafted[position] = drafted
+        return False
+
+    rounds = run_in_rounds(get_gateway(), slots, request_for, rejects, attempts=GENERATION_ATTEMPTS,
+                           workspace=workspace, feature="copy", should_cancel=should_cancel,
+                           after_round=lambda _: on_progress(len(result.drafted)) if on_progress else None)
+    if rounds.cancelled:
+        return result
+    todo = rounds.rejected
     for position, _ in todo:
         if position in fallback:
             result.drafted[position] = fallback[position]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db import connection, transaction
@@ -24,7 +24,7 @@ from apps.embeddings.models import TextEmbedding
 from apps.embeddings.services import embed_texts
 from apps.jobs import services as jobs
 from apps.jobs.models import Job, JobStatus
-from apps.llm.gateway import LLMRequest, LLMResult, get_gateway
+from apps.llm.gateway import LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 
 from . import clustering, trends
@@ -316,30 +316,25 @@ def _run_checked(requests: list[LLMRequest], allowed: list[set[int]], findings_o
     another seed, up to EVIDENCE_ATTEMPTS times; then its unsupported findings are dropped."""
     results: list[object | None] = [None] * len(requests)
     notes: list[str] = []
-    calls = 0
-    todo = list(range(len(requests)))
-    for attempt in range(EVIDENCE_ATTEMPTS):
+
+    def request_for(index: int, attempt: int) -> LLMRequest:
         # Retries sample (temperature > 0) with a new seed: at temperature 0 they would repeat the answer.
-        batch = [LLMRequest(r.prompt, r.version, r.variables, r.schema, r.max_tokens,
-                            r.temperature if attempt == 0 else 0.7, r.seed + attempt)
-                 for r in (requests[i] for i in todo)]
-        outcomes = get_gateway().run_many(batch, workspace=workspace, feature=feature)
-        calls += sum(1 for o in outcomes if isinstance(o, LLMResult) and not o.cached)
-        retry = []
-        for i, outcome in zip(todo, outcomes):
-            if not isinstance(outcome, LLMResult):
-                notes.append(f"{feature}: {outcome}")
-                continue
-            results[i] = outcome.output
-            if not _valid_evidence(findings_of(outcome.output), allowed[i]):
-                retry.append(i)
-        todo = retry
-        if not todo:
-            break
-    if todo:
-        notes.append(f"{feature}: the model cited texts it was not shown ({len(todo)} answers); "
+        first = requests[index]
+        return replace(first, temperature=first.temperature if attempt == 0 else 0.7, seed=first.seed + attempt)
+
+    def rejects(index: int, outcome, attempt: int) -> bool:
+        if not isinstance(outcome, LLMResult):
+            notes.append(f"{feature}: {outcome}")
+            return False
+        results[index] = outcome.output
+        return not _valid_evidence(findings_of(outcome.output), allowed[index])
+
+    rounds = run_in_rounds(get_gateway(), range(len(requests)), request_for, rejects, attempts=EVIDENCE_ATTEMPTS,
+                           workspace=workspace, feature=feature)
+    if rounds.rejected:
+        notes.append(f"{feature}: the model cited texts it was not shown ({len(rounds.rejected)} answers); "
                      "unsupported statements were dropped")
-    return results, calls, notes
+    return results, rounds.calls, notes
 
 
 def _findings_of_theme(analysis: ThemeAnalysis) -> list[Finding]:

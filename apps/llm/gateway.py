@@ -340,3 +340,36 @@ def get_gateway() -> Gateway:
     return Gateway(settings.VLLM_BASE_URLS, settings.MURMUR_LLM_MODEL, api_key=settings.VLLM_API_KEY,
                    concurrency=settings.LLM_MAX_CONCURRENCY_PER_SERVER, timeout_s=settings.LLM_REQUEST_TIMEOUT_S,
                    max_attempts=settings.LLM_MAX_ATTEMPTS)
+
+
+Slot = TypeVar("Slot")
+
+
+@dataclass
+class Rounds(Generic[Slot]):
+    rejected: list[Slot]  # slots whose last answer was still rejected
+    cancelled: bool  # the job was cancelled: slots not yet answered were dropped
+    calls: int  # requests that reached a model server (cache hits not counted)
+
+
+def run_in_rounds(gateway: Gateway, slots: Sequence[Slot], request_for: Callable[[Slot, int], LLMRequest],
+                  rejects: Callable[[Slot, LLMResult | LLMError, int], bool], *, attempts: int,
+                  workspace: Workspace | None, feature: str, should_cancel: Callable[[], bool] | None = None,
+                  after_round: Callable[[int], None] | None = None) -> Rounds[Slot]:
+    """Ask for every slot at once; ask again, in the next round, for the slots whose answer `rejects` (a
+    feature's own checks: evidence, banned words, language...), up to `attempts` rounds. `request_for(slot,
+    attempt)` builds each round's request: vary the seed (and sample) per attempt, or the answer repeats."""
+    todo, calls = list(slots), 0
+    for attempt in range(attempts):
+        if not todo:
+            break
+        outcomes = gateway.run_many([request_for(slot, attempt) for slot in todo], workspace=workspace,
+                                    feature=feature, should_cancel=should_cancel)
+        calls += sum(1 for o in outcomes if isinstance(o, LLMResult) and not o.cached)
+        cancelled = any(isinstance(o, LLMCancelled) for o in outcomes)
+        todo = [slot for slot, outcome in zip(todo, outcomes, strict=True) if rejects(slot, outcome, attempt)]
+        if cancelled:
+            return Rounds(todo, True, calls)
+        if after_round is not None:
+            after_round(attempt)
+    return Rounds(todo, False, calls)

@@ -116,7 +116,7 @@ UNREDACTED_PII: tuple[tuple[str, re.Pattern], ...] = (
     ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")),
     ("address", re.compile(r"[\u4e00-\u9fff]{2,}(?:省|市)[\u4e00-\u9fff]{1,}(?:区|县)[\u4e00-\u9fff\d]{1,}"
                            r"(?:路|街|道)\d+号")),
-    # North American numbers that corpus redaction's phone pattern misses, e.g. "(415) 555-0132".
+    # North American numbers, e.g. "(415) 555-0132", in text no redaction ran on (generated copy, replies).
     ("phone number", re.compile(r"(?<!\d)(?:\(\d{3}\)\s?|\b\d{3}[-.])\d{3}[-.]\d{4}(?!\d)")),
     ("national ID number", re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{5}[\dXx](?!\w)")),
     ("social security number", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),

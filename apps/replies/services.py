@@ -39,7 +39,7 @@ from apps.embeddings.backends import get_backend
 from apps.embeddings.models import TextEmbedding
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
-from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway
+from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.moderation.selectors import analysable_texts
 from apps.moderation.services import explain_status
 from apps.search.selectors import nearest
@@ -503,39 +503,36 @@ def generate(workspace: Workspace, slots: list[Slot],
     problems: dict[tuple[int, int], list[str]] = {}
     errors: dict[tuple[int, int], str] = {}
     tries: dict[tuple[int, int], int] = defaultdict(int)
-    todo = list(slots)
-    for attempt in range(DRAFT_ATTEMPTS):
-        if not todo:
-            break
-        requests = [LLMRequest(REPLY_PROMPT, REPLY_VERSION,
-                               {**s.variables, "previous_problems": problems.get(s.key, [])}, ReplyOutput,
-                               max_tokens=REPLY_MAX_TOKENS, seed=s.seed + attempt,
-                               temperature=FIRST_TEMPERATURE if attempt == 0 else RETRY_TEMPERATURE) for s in todo]
-        outcomes = get_gateway().run_many(requests, workspace=workspace, feature="replies", should_cancel=should_cancel)
-        retry = []
-        for slot, outcome in zip(todo, outcomes, strict=True):
-            if isinstance(outcome, LLMCancelled):
-                result.cancelled = True
-                continue
-            tries[slot.key] += 1
-            if not isinstance(outcome, LLMResult):
-                errors[slot.key] = str(outcome)
-                retry.append(slot)
-                continue
-            drafted = _assess(slot, outcome.output, attempt, outcome.model)
-            if not drafted.body:
-                errors[slot.key] = "the model returned an empty reply"
-                retry.append(slot)
-                continue
-            best = result.drafted.get(slot.key)
-            if best is None or drafted.problems < best.problems:
-                result.drafted[slot.key] = drafted
-            if drafted.flags:
-                problems[slot.key] = _feedback(drafted)
-                retry.append(slot)
-        if result.cancelled:
-            return result
-        todo = retry
+
+    def request_for(slot: Slot, attempt: int) -> LLMRequest:
+        variables = {**slot.variables, "previous_problems": problems.get(slot.key, [])}
+        return LLMRequest(REPLY_PROMPT, REPLY_VERSION, variables, ReplyOutput, max_tokens=REPLY_MAX_TOKENS,
+                          seed=slot.seed + attempt,
+                          temperature=FIRST_TEMPERATURE if attempt == 0 else RETRY_TEMPERATURE)
+
+    def rejects(slot: Slot, outcome, attempt: int) -> bool:
+        if isinstance(outcome, LLMCancelled):
+            result.cancelled = True
+            return False
+        tries[slot.key] += 1
+        if not isinstance(outcome, LLMResult):
+            errors[slot.key] = str(outcome)
+            return True
+        drafted = _assess(slot, outcome.output, attempt, outcome.model)
+        if not drafted.body:
+            errors[slot.key] = "the model returned an empty reply"
+            return True
+        best = result.drafted.get(slot.key)
+        if best is None or drafted.problems < best.problems:
+            result.drafted[slot.key] = drafted
+        if drafted.flags:
+            problems[slot.key] = _feedback(drafted)
+            return True
+        return False
+
+    if run_in_rounds(get_gateway(), slots, request_for, rejects, attempts=DRAFT_ATTEMPTS, workspace=workspace,
+                     feature="replies", should_cancel=should_cancel).cancelled:
+        return result
     for slot in slots:
         drafted = result.drafted.get(slot.key)
         if drafted is not None:
@@ -866,38 +863,34 @@ def _translate_pieces(workspace: Workspace, pieces: list[str], language: str,
                       should_cancel: Callable[[], bool] | None) -> list[LLMResult | str]:
     """One result per piece, or a sentence saying why there is none."""
     results: list[LLMResult | str] = ["The translation was not attempted."] * len(pieces)
-    todo = list(range(len(pieces)))
     name = language_name(language)
-    for attempt in range(TRANSLATE_ATTEMPTS):
-        if not todo:
-            break
-        requests = [LLMRequest(TRANSLATE_PROMPT, TRANSLATE_VERSION, {"target_language": name, "text": pieces[i]},
-                               TranslationOutput, max_tokens=TRANSLATE_MAX_TOKENS,
-                               temperature=0.0 if attempt == 0 else RETRY_TEMPERATURE, seed=attempt)
-                    for i in todo]
-        outcomes = get_gateway().run_many(requests, workspace=workspace, feature="translation",
-                                          should_cancel=should_cancel)
-        retry = []
-        for i, outcome in zip(todo, outcomes, strict=True):
-            if isinstance(outcome, LLMCancelled):
-                results[i] = "Cancelled."
-            elif not isinstance(outcome, LLMResult):
-                results[i] = str(outcome)
-                retry.append(i)
-            elif not outcome.output.translation.strip():
-                results[i] = "The model returned an empty translation."
-                retry.append(i)
-            elif not checks.language_matches(outcome.output.translation, language):
-                results[i] = (f"The model did not answer in {name} after {TRANSLATE_ATTEMPTS} tries; "
+
+    def request_for(index: int, attempt: int) -> LLMRequest:
+        return LLMRequest(TRANSLATE_PROMPT, TRANSLATE_VERSION, {"target_language": name, "text": pieces[index]},
+                          TranslationOutput, max_tokens=TRANSLATE_MAX_TOKENS,
+                          temperature=0.0 if attempt == 0 else RETRY_TEMPERATURE, seed=attempt)
+
+    def rejects(index: int, outcome, attempt: int) -> bool:
+        if isinstance(outcome, LLMCancelled):
+            results[index] = "Cancelled."
+            return False
+        if not isinstance(outcome, LLMResult):
+            results[index] = str(outcome)
+        elif not outcome.output.translation.strip():
+            results[index] = "The model returned an empty translation."
+        elif not checks.language_matches(outcome.output.translation, language):
+            results[index] = (f"The model did not answer in {name} after {TRANSLATE_ATTEMPTS} tries; "
                               "try again later or ask an owner to choose a stronger model.")
-                retry.append(i)
-            elif not checks.plausible_translation(pieces[i], outcome.output.translation):
-                results[i] = (f"The model's answers were not a translation into {name} (far too short or too "
+        elif not checks.plausible_translation(pieces[index], outcome.output.translation):
+            results[index] = (f"The model's answers were not a translation into {name} (far too short or too "
                               "long); try again later or ask an owner to choose a stronger model.")
-                retry.append(i)
-            else:
-                results[i] = outcome
-        todo = retry
+        else:
+            results[index] = outcome
+            return False
+        return True
+
+    run_in_rounds(get_gateway(), range(len(pieces)), request_for, rejects, attempts=TRANSLATE_ATTEMPTS,
+                  workspace=workspace, feature="translation", should_cancel=should_cancel)
     return results
 
 

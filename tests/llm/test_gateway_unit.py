@@ -13,6 +13,7 @@ from apps.llm.gateway import (
     LLMOutputInvalid,
     LLMRequest,
     LLMUnavailable,
+    run_in_rounds,
 )
 from apps.llm.models import LLMBudget, LLMCall
 from apps.llm.prompts import as_data, load_prompt
@@ -164,3 +165,24 @@ def test_client_errors_are_not_retried(owner):
     with pytest.raises(Exception, match="rejected the request"):
         gateway(script).run(ask(), workspace=owner.workspace, feature="t")
     assert len(script.requests) == 1
+
+
+def test_rejected_answers_are_asked_again_in_rounds_with_the_next_seed(owner):
+    # Two slots: "a" is accepted at once; "b" is rejected until its third answer.
+    script = Scripted({"answer": "ok"})
+    gw = gateway(script)
+    answers: dict[str, list[str]] = {"a": [], "b": []}
+
+    def rejects(slot, outcome, attempt):
+        answers[slot].append(outcome.output.answer)
+        return slot == "b" and attempt < 2
+
+    rounds = run_in_rounds(gw, ["a", "b"], lambda slot, attempt: ask(slot, seed=attempt), rejects, attempts=3,
+                           workspace=owner.workspace, feature="t")
+    assert {slot: len(seen) for slot, seen in answers.items()} == {"a": 1, "b": 3}
+    assert sorted(r["seed"] for r in script.requests) == [0, 0, 1, 2] and rounds.calls == 4
+    assert rounds.rejected == [] and not rounds.cancelled
+
+    stubborn = run_in_rounds(gw, ["b"], lambda slot, attempt: ask(slot, seed=10 + attempt), lambda *_: True,
+                             attempts=2, workspace=owner.workspace, feature="t")
+    assert stubborn.rejected == ["b"] and stubborn.calls == 2

@@ -21,7 +21,7 @@ from apps.corpus.models import CustomerText, TextImport
 from apps.corpus.services import Upload, start_import
 from apps.privacy import checks, services
 from apps.privacy.models import AuditAction, PrivacyAuditEntry
-from tests.conftest import REPO, _database_url_for_workers, import_now
+from tests.conftest import REPO, database_url, import_now
 from workers import launcher
 
 from .helpers import CUSTOMER, EMAIL, corpus_csv
@@ -136,7 +136,7 @@ def test_a_missing_or_malformed_key_stops_start_up_with_instructions(tmp_path):
 @pytest.mark.django_db(transaction=True)  # the other process must see the committed check value
 def test_a_process_started_with_the_wrong_key_refuses_to_run(settings):
     services.check_encryption_key(create=True)  # written by the migration, unless a flush removed it since
-    database = {"DATABASE_URL": _database_url_for_workers()}
+    database = {"DATABASE_URL": database_url()}
     wrong = _start({**database, "MURMUR_ENCRYPTION_KEYS": Fernet.generate_key().decode()}, "check_encryption_key")
     assert wrong.returncode != 0 and "cannot be decrypted" in wrong.stderr
     checked = _start({**database, "MURMUR_ENCRYPTION_KEYS": Fernet.generate_key().decode()},
