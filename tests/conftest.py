@@ -196,10 +196,16 @@ class WorkerProcess:
                 raise RuntimeError(f"The test worker did not start; see {self.log_path}")
 
     def kill(self) -> None:
-        """SIGKILL the worker and its pool processes at once: no clean shutdown, no acks."""
+        """SIGKILL the worker and its pool processes at once: no clean shutdown, no acks. Then do at once
+        what the broker does after the visibility timeout: put the dead worker's unacknowledged tasks back
+        in their queues (the test worker is the only consumer, so nothing else is unacknowledged)."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait(30)
+        from config.celery import app
+
+        with app.connection_for_write(transport_options={"visibility_timeout": 0}) as connection:
+            connection.default_channel.qos.restore_visible(num=10_000)
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -46,7 +47,6 @@ logger = logging.getLogger(__name__)
 SUBTHEME_MIN_SIZE = 40
 THEME_LABEL_MAX_CHARS = 48
 WAIT_FOR_JOB_KINDS = ("import", "moderation")  # an analysis waits for new texts to be stored and checked
-EVIDENCE_ATTEMPTS = 3
 TEXTS_PER_THEME_PROMPT = 8
 QUOTE_CHARS = 400
 
@@ -313,7 +313,7 @@ def _valid_evidence(findings: list, allowed: set[int]) -> bool:
 def _run_checked(requests: list[LLMRequest], allowed: list[set[int]], findings_of, workspace: Workspace,
                  feature: str) -> tuple[list[object | None], int, list[str]]:
     """Run requests; a result citing an id outside what it was shown is rejected and asked again with
-    another seed, up to EVIDENCE_ATTEMPTS times; then its unsupported findings are dropped."""
+    another seed, up to MURMUR_EVIDENCE_ATTEMPTS times; then its unsupported findings are dropped."""
     results: list[object | None] = [None] * len(requests)
     notes: list[str] = []
 
@@ -329,7 +329,8 @@ def _run_checked(requests: list[LLMRequest], allowed: list[set[int]], findings_o
         results[index] = outcome.output
         return not _valid_evidence(findings_of(outcome.output), allowed[index])
 
-    rounds = run_in_rounds(get_gateway(), range(len(requests)), request_for, rejects, attempts=EVIDENCE_ATTEMPTS,
+    rounds = run_in_rounds(get_gateway(), range(len(requests)), request_for, rejects,
+                           attempts=django_settings.MURMUR_EVIDENCE_ATTEMPTS,
                            workspace=workspace, feature=feature)
     if rounds.rejected:
         notes.append(f"{feature}: the model cited texts it was not shown ({len(rounds.rejected)} answers); "
