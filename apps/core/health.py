@@ -61,19 +61,14 @@ def check_workers() -> dict[str, Any]:
 
 
 _broker_cache: dict[str, Any] = {"at": 0.0, "value": None}
-QUEUED_LONG_S = 15  # a job queued this long is worth asking the workers about (a broadcast waits ~1 s)
 
 
-def paused_work(queued_for_s: float = 0) -> str:
+def paused_work() -> str:
     """Why an unfinished job is not moving, in a sentence for the people watching it ("" when nothing is
-    known to be wrong). Job pages poll every second: the broker check is cached a few seconds, and the
-    workers are asked only about a job that has been queued for a while."""
+    known to be wrong). Job pages poll every second, so this is only the broker's ping, cached a few seconds
+    (the workers' broadcast waits for replies and stays on the status page)."""
     if time.monotonic() - _broker_cache["at"] > 5 or _broker_cache["value"] is None:
         _broker_cache.update(at=time.monotonic(), value=check_broker())
     if not _broker_cache["value"]["ok"]:
         return "Waiting: the task queue (Redis) is not reachable. Nothing is lost; the job continues when it is back."
-    if queued_for_s >= QUEUED_LONG_S:
-        workers = check_workers()
-        if not workers["ok"]:
-            return f"Waiting: {workers['detail']}. The job continues when a worker starts."
     return ""

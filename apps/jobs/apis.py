@@ -5,14 +5,13 @@ from typing import Any
 from uuid import UUID
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from apps.core.health import paused_work
 
 from . import services
-from .models import Job, JobStatus
+from .models import Job
 from .selectors import get_job
 
 router = Router(tags=["jobs"])
@@ -27,7 +26,7 @@ class JobOut(Schema):
     percent: int
     message: str
     error: str
-    waiting_on: str = ""  # why an unfinished job is not moving (broker or workers down), else ""
+    waiting_on: str = ""  # why an unfinished job is not moving (the broker is down), else ""
     result: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
@@ -37,8 +36,7 @@ def job_out(job: Job) -> dict[str, Any]:
     return {
         "id": job.id, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total,
         "percent": job.percent, "message": job.message, "error": job.error, "result": job.result,
-        "waiting_on": "" if job.is_finished else paused_work(queued_for_s=(
-            (timezone.now() - job.created_at).total_seconds() if job.status == JobStatus.QUEUED else 0)),
+        "waiting_on": "" if job.is_finished else paused_work(),
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
 

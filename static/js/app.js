@@ -47,7 +47,7 @@ function pollJob(container) {
   const id = container.dataset.jobId;
   const tick = async () => {
     const { ok, data } = await api("GET", `/api/v1/jobs/${id}`);
-    if (!ok) return;
+    if (!ok) { setTimeout(tick, 3000); return; }  // a hiccup (server restarting): keep watching
     renderJob(container, data);
     if (data.status === "queued" || data.status === "running") setTimeout(tick, 1000);
     else document.dispatchEvent(new CustomEvent("murmur:job-finished", { detail: data }));
