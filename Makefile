@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench loadtest clean
+.PHONY: run test lint bench loadtest quality clean
 
 $(STAMP): requirements.txt
 	@echo "[murmur] creating $(VENV) and installing requirements (about a minute the first time)"
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m workers.launcher bench ingest
+
+# AI output quality on the labelled dev sets (real embeddings, real workers, the default vLLM model or
+# VLLM_BASE_URL's): one JSON object. QUALITY_ARGS=--fast for the regression subset, --no-llm without the model.
+quality: $(STAMP)
+	$(PY) -m workers.launcher quality $(QUALITY_ARGS)
 
 loadtest: $(STAMP)
 	$(PY) -m workers.launcher bench loadtest 50 30

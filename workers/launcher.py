@@ -259,9 +259,39 @@ def bench(args: list[str]) -> int:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def quality(args: list[str]) -> int:
+    """`quality [--fast] [--no-llm] [--only ...]`: bench/quality on fresh embedded services and the default
+    model (Qwen2.5-Coder-1.5B on the CPU), or the server VLLM_BASE_URL names, with real Celery workers."""
+    root = data_dir() / f"quality-{os.getpid()}"
+    root.mkdir(parents=True)
+    os.environ.setdefault("MURMUR_PG_PORT", str(free_port()))
+    if "--no-llm" in args and not os.environ.get("VLLM_BASE_URL"):
+        os.environ["VLLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # not needed: don't start one
+    services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_LLM_MODEL", "qwen2.5-coder-1.5b"))
+    supervisor = Supervisor()
+    try:
+        env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
+               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key()}
+        manage(env, "migrate", "--noinput", "-v", "0")
+        logs = root / "logs"
+        logs.mkdir(exist_ok=True)
+        for name, (queues, concurrency) in WORKER_POOLS.items():
+            supervisor.spawn(f"worker-{name}", [PYTHON, "-m", "celery", "-A", "config", "worker", "-n",
+                                                f"quality-{name}@%h", "-Q", queues, "-c", str(concurrency),
+                                                "-l", "WARNING"], env, logs / f"worker-{name}.log")
+        if services.vllm_thread is not None:
+            say("waiting for the model server (the first time: install and conversion, several minutes)")
+            services.vllm_thread.join()
+        return subprocess.run([PYTHON, "-m", "bench.quality", *args], env=env, cwd=REPO).returncode
+    finally:
+        supervisor.stop_all()
+        services.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m workers.launcher")
-    parser.add_argument("command", choices=["run", "test", "bench"])
+    parser.add_argument("command", choices=["run", "test", "bench", "quality"])
     parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "run":
@@ -270,6 +300,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.command == "bench":
         return bench(args.args)
+    if args.command == "quality":
+        return quality(args.args)
     return test(args.args)
 
 

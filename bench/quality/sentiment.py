@@ -1,0 +1,120 @@
+"""Per-text sentiment and intent on the hand-labelled dev sets, against the baselines in the same run.
+
+Figures: polar accuracy (texts labelled positive or negative; answering neutral or mixed counts as wrong),
+accuracy over every label, accuracy where the classifier is confident, the share marked low confidence, the
+VADER baseline (compound >= 0 is positive, as the issue measured it) and the old Chinese lexicon, intent
+accuracy, throughput of the classifier path, and accuracy on the remaining texts before and after 50
+analyst corrections.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any
+
+from bench.quality.common import QualityContext, load_jsonl, ratio
+
+POLAR = ("positive", "negative")
+CORRECTIONS = 50
+
+
+def _accuracy(rows: list[dict[str, Any]], predicted: list[str], *, polar_only: bool) -> float | None:
+    pairs = [(r["sentiment"], p) for r, p in zip(rows, predicted, strict=True)
+             if not polar_only or r["sentiment"] in POLAR]
+    return ratio(sum(gold == p for gold, p in pairs), len(pairs))
+
+
+def _vader_polar(rows: list[dict[str, Any]]) -> float | None:
+    from apps.insights.sentiment import _vader
+
+    polar = [r for r in rows if r["sentiment"] in POLAR]
+    hits = sum((_vader().polarity_scores(r["text"])["compound"] >= 0) == (r["sentiment"] == "positive")
+               for r in polar)
+    return ratio(hits, len(polar))
+
+
+def _lexicon_zh_polar(rows: list[dict[str, Any]]) -> float | None:
+    from apps.insights.sentiment import zh_lexicon_score
+
+    polar = [r for r in rows if r["sentiment"] in POLAR]
+    hits = sum((zh_lexicon_score(r["text"]) >= 0) == (r["sentiment"] == "positive") for r in polar)
+    return ratio(hits, len(polar))
+
+
+def _language_figures(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    from apps.insights.classify import classify_many
+    from apps.insights.sentiment import base_model
+
+    model = base_model()
+    started = time.perf_counter()
+    signals = classify_many(model, [r["text"] for r in rows], [r.get("rating") for r in rows])
+    elapsed = time.perf_counter() - started
+    predicted = [s.sentiment for s in signals]
+    confident = [(r, s) for r, s in zip(rows, signals, strict=True) if s.confidence >= 0.6]
+    text_only = [(r, s) for r, s in zip(rows, signals, strict=True) if r.get("rating") is None]
+    figures = {
+        "n": len(rows),
+        "polar_accuracy": _accuracy(rows, predicted, polar_only=True),
+        "polar_accuracy_text_only": ratio(sum(r["sentiment"] == s.sentiment for r, s in text_only
+                                              if r["sentiment"] in POLAR),
+                                          sum(r["sentiment"] in POLAR for r, _ in text_only)),
+        "accuracy_all_labels": _accuracy(rows, predicted, polar_only=False),
+        "accuracy_when_confident": ratio(sum(r["sentiment"] == s.sentiment for r, s in confident), len(confident)),
+        "low_confidence_share": ratio(len(rows) - len(confident), len(rows)),
+        "mixed_recall": ratio(sum(p == "mixed" for r, p in zip(rows, predicted, strict=True)
+                                  if r["sentiment"] == "mixed"),
+                              sum(r["sentiment"] == "mixed" for r in rows)),
+        "intent_accuracy": ratio(sum(r.get("intent") == s.intent for r, s in zip(rows, signals, strict=True)),
+                                 sum(bool(r.get("intent")) for r in rows)),
+        "texts_per_s": round(len(rows) / elapsed, 1) if elapsed else None,
+        "cores": os.cpu_count(),
+    }
+    if name == "en":
+        figures["baseline_vader_polar_accuracy"] = _vader_polar(rows)
+    else:
+        figures["baseline_lexicon_polar_accuracy"] = _lexicon_zh_polar(rows)
+    return figures
+
+
+def _corrections_experiment(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """An analyst corrects 50 texts the classifier got wrong; accuracy on the texts not corrected should rise
+    (the corrections teach the workspace's vocabulary, not just the corrected texts)."""
+    from apps.insights.sentiment import LabelledText, base_model, model_with_corrections
+
+    polar = [r for r in rows if r["sentiment"] in POLAR or r["sentiment"] == "neutral"]
+    texts = [r["text"] for r in polar]
+    before = base_model().probabilities(texts)
+    wrong = [i for i, (r, p) in enumerate(zip(polar, before, strict=True))
+             if max(p, key=p.get) != r["sentiment"]]
+    corrected = set(random.Random(5).sample(wrong, min(CORRECTIONS, len(wrong))))
+    model = model_with_corrections([LabelledText(polar[i]["text"], polar[i]["sentiment"]) for i in corrected])
+    rest = [i for i in range(len(polar)) if i not in corrected]
+    after = model.probabilities([texts[i] for i in rest])
+
+    def acc(probs: list[dict[str, float]], idx: list[int]) -> float | None:
+        return ratio(sum(max(p, key=p.get) == polar[i]["sentiment"] for p, i in zip(probs, idx, strict=True)),
+                     len(idx))
+
+    return {"corrections": len(corrected), "remaining": len(rest),
+            "accuracy_before": acc([before[i] for i in rest], rest), "accuracy_after": acc(after, rest)}
+
+
+def evaluate(ctx: QualityContext) -> dict[str, Any]:
+    en = ctx.sample(load_jsonl("sentiment_en.jsonl"), 200)
+    zh = ctx.sample(load_jsonl("sentiment_zh.jsonl"), 150)
+    figures: dict[str, Any] = {"en": _language_figures("en", en), "zh": _language_figures("zh", zh)}
+    if not ctx.fast:
+        figures["corrections"] = _corrections_experiment(en + zh)
+    return figures
+
+
+if __name__ == "__main__":
+    import json
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    django.setup()
+    print(json.dumps(evaluate(QualityContext(use_llm=False)), indent=1))
