@@ -28,7 +28,7 @@ from apps.jobs.models import Job, JobStatus
 from apps.llm.gateway import LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 
-from . import clustering, trends
+from . import clustering, evidence, report_facts, trends
 from .classify import classify
 from .models import (
     AnalysisRun,
@@ -387,20 +387,33 @@ def _snapshots(run: AnalysisRun, rows: list, results: list[_ThemeResult]) -> lis
 
 def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult],
             snapshots: list[ThemeSnapshot], analyses: list) -> tuple[ReportDraft | None, int]:
+    """The model phrases the computed facts (report_facts) and proposes findings; every citation is then
+    checked for support (evidence), theme findings included, and the summary's sentences for invented
+    numbers and names. What was dropped goes to the run's notes; the facts and counts to its stats."""
     analysis_by_theme = {r.theme.pk: a for r, a in zip(results, analyses)}
     result_by_theme = {r.theme.pk: r for r in results}
-    themes, quotes = [], []
+    labels = {s.theme_id: (a.label if (a := analysis_by_theme.get(s.theme_id)) else s.label) for s in snapshots}
+    facts = report_facts.relabel(report_facts.compute(snapshots, _previous_counts(run), len(rows)), labels)
+    themes, quote_rows = [], []
     for snap in snapshots[:12]:
         analysis = analysis_by_theme.get(snap.theme_id)
-        themes.append({"label": analysis.label if analysis else snap.label, "size": snap.size,
-                       "net_sentiment": snap.net_sentiment, "trend": snap.change,
-                       "summary": analysis.summary if analysis else ""})
-        quotes.extend(_quote(rows, i) for i in result_by_theme[snap.theme_id].representatives[:2])
-    competitor_quotes = [_quote(rows, i) for i in _competitor_rows(settings, rows)[:12]]
+        themes.append({"label": labels[snap.theme_id], "summary": analysis.summary if analysis else ""})
+        quote_rows.extend(result_by_theme[snap.theme_id].representatives[:2])
+    competitor_rows = _competitor_rows(settings, rows)[:12]
+    signals = _signals([rows[i][0] for i in [*quote_rows, *competitor_rows]])
+    theme_of = {rows[i][0]: r.theme.pk for r in results for i in r.rows}
+
+    def quote(index: int) -> dict:  # the per-text signals let the model cite praise for praise, pain for pain
+        pk = rows[index][0]
+        sentiment, intent = signals.get(pk, ("", ""))
+        return {**_quote(rows, index), "theme": labels.get(theme_of.get(pk), ""), "sentiment": sentiment,
+                "intent": intent}
+
+    quotes, competitor_quotes = [quote(i) for i in quote_rows], [quote(i) for i in competitor_rows]
     allowed = {q["id"] for q in quotes} | {q["id"] for q in competitor_quotes}
-    request = LLMRequest("insights/report", 1, {
-        "product_context": settings.product_context, "themes": themes, "texts": quotes,
-        "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=700)
+    request = LLMRequest("insights/report", 2, {
+        "product_context": settings.product_context, "facts": report_facts.for_prompt(facts), "themes": themes,
+        "texts": quotes, "competitor_texts": competitor_quotes}, ReportDraft, max_tokens=700)
     drafts, calls, notes = _run_checked([request], [allowed], _report_findings, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
     draft = drafts[0]
@@ -408,7 +421,55 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
         draft.opportunities = _supported(draft.opportunities, allowed)
         draft.product_ideas = _supported(draft.product_ideas, allowed)
         draft.competitors = _supported(draft.competitors, allowed)
+    _check_support(run, settings, rows, results, analyses, draft, facts, theme_of)
     return draft, calls
+
+
+def _previous_counts(run: AnalysisRun) -> dict[int, tuple[int, int]]:
+    if not run.previous_id:
+        return {}
+    return {theme_id: (size, negative) for theme_id, size, negative in ThemeSnapshot.objects.filter(
+        run_id=run.previous_id).values_list("theme_id", "size", "negative")}
+
+
+def _signals(text_ids: list[int]) -> dict[int, tuple[str, str]]:
+    return {pk: (sentiment, intent) for pk, sentiment, intent in TextAnalysis.objects.filter(
+        text_id__in=text_ids).values_list("text_id", "sentiment", "intent")}
+
+
+def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult],
+                   analyses: list, draft: ReportDraft | None, facts: report_facts.ReportFacts,
+                   theme_of: dict[int, int]) -> None:
+    findings = [f for a in analyses if a is not None for f in _findings_of_theme(a)]
+    findings += _report_findings(draft) if draft is not None else []
+    cited = {i for f in findings for i in f.evidence}
+    text_of = {rows[i][0]: rows[i][1] for i in range(len(rows))}
+    signals = _signals(list(cited))
+    texts = {pk: evidence.TextFacts(text_of[pk], *signals.get(pk, ("", "")), theme_id=theme_of.get(pk))
+             for pk in cited if pk in text_of}
+    count = evidence.check_theme_analyses(analyses, [r.theme.pk for r in results], texts)
+    requests = list(TextAnalysis.objects.filter(workspace=run.workspace, intent="feature_request").values_list(
+        "text__text", flat=True)[:2000])
+    requests += [t.text for t in texts.values() if evidence.is_request(t)]
+    body = None
+    if draft is not None:
+        count.add(evidence.check_report(draft, texts, evidence.requested_features(requests)))
+        body = report_facts.check_body(draft.summary, facts, [r[1] for r in rows],
+                                       [settings.product_context, *settings.competitors], bool(draft.competitors))
+        draft.summary = body.body
+    notes = evidence.notes_for(count)
+    if body is not None and body.dropped_numbers:
+        notes.append(f"summary: {body.dropped_numbers} sentences dropped for numbers not in the computed facts")
+    if body is not None and body.dropped_names:
+        notes.append(f"summary: {body.dropped_names} sentences dropped for names no text contains "
+                     f"({', '.join(dict.fromkeys(body.names))})")
+    if body is not None and body.dropped_competition:
+        notes.append(f"summary: {body.dropped_competition} sentences on competitors dropped (no supported claim)")
+    run.notes = [*run.notes, *notes]
+    run.stats = {**(run.stats or {}), "facts": facts.as_dict(), "evidence": {
+        **count.as_dict(), "summary_sentences_dropped": {
+            "numbers": body.dropped_numbers if body else 0, "names": body.dropped_names if body else 0,
+            "competitors": body.dropped_competition if body else 0}}}
 
 
 def _report_findings(draft: ReportDraft) -> list:
@@ -458,8 +519,11 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
     for snap in snapshots:
         snap.label = snap.theme.label
     ThemeSnapshot.objects.bulk_create(snapshots)
+    # The summary leads with computed facts under the themes' final names; the checked model text follows.
+    facts = report_facts.ReportFacts.from_dict((run.stats or {}).get("facts", {}))
+    summary = report_facts.compose(facts, {s.theme_id: s.label for s in snapshots}, report.summary if report else "")
+    AnalysisRun.objects.filter(pk=run.pk).update(summary=summary)
     if report is not None:
-        AnalysisRun.objects.filter(pk=run.pk).update(summary=report.summary)
         for f in report.opportunities:
             add(InsightKind.OPPORTUNITY, f.title, f.detail, f.evidence)
         for f in report.product_ideas:
@@ -468,7 +532,8 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
             add(InsightKind.COMPETITOR, c.name, c.detail, c.evidence, competitor=c.name)
     _deterministic_insights(run, rows, snapshots, add, row_of_text)
     Insight.objects.bulk_create(insights)
-    AnalysisRun.objects.filter(pk=run.pk).update(notes=run.notes, stats=_overall_stats(rows, results, outliers))
+    AnalysisRun.objects.filter(pk=run.pk).update(notes=run.notes,
+                                                 stats={**(run.stats or {}), **_overall_stats(rows, results, outliers)})
     # Theme assignment of every text, in chunks (100k texts is 50 UPDATEs, not 100k).
     TextAnalysis.objects.filter(workspace=run.workspace).exclude(theme=None).update(theme=None, subtheme=None)
     for result in results:
