@@ -10,11 +10,17 @@ class Finding(BaseModel):
 
 
 class ThemeAnalysis(BaseModel):
-    label: str = Field(max_length=60, description="2-5 words naming what the customers talk about")
-    summary: str = Field(max_length=400)
+    label: str = Field(max_length=60, description="2-6 words from the texts that set this theme apart")
+    summary: str = Field(max_length=500, description="at most two complete sentences")
     pain_points: list[Finding] = Field(max_length=3)
     feature_requests: list[Finding] = Field(max_length=3)
     praise: list[Finding] = Field(max_length=2)
+
+
+class ThemeLabel(BaseModel):
+    """A second try at a theme's name alone, after the first one failed the grounding checks."""
+
+    label: str = Field(max_length=60, description="2-6 words from the texts that set this theme apart")
 
 
 class CompetitorFinding(BaseModel):

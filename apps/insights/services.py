@@ -28,7 +28,7 @@ from apps.jobs.models import Job, JobStatus
 from apps.llm.gateway import LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 
-from . import clustering, evidence, report_facts, trends
+from . import clustering, evidence, report_facts, theme_naming, trends
 from .classify import classify
 from .models import (
     AnalysisRun,
@@ -343,13 +343,12 @@ def _findings_of_theme(analysis: ThemeAnalysis) -> list[Finding]:
 
 
 def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult]):
-    requests, allowed = [], []
-    for result in results:
-        quotes = [_quote(rows, i) for i in _theme_prompt_rows(result)]
-        requests.append(LLMRequest("insights/theme", 1, {
-            "product_context": settings.product_context, "keywords": result.keywords, "texts": quotes,
-        }, ThemeAnalysis, max_tokens=450))
-        allowed.append({q["id"] for q in quotes})
+    facts = [theme_naming.ThemeFacts(
+        keywords=r.keywords, centroid=r.centroid, texts=[rows[i][1] for i in r.rows],
+        quotes=[_quote(rows, i) for i in _theme_prompt_rows(r)],
+        fixed_label=r.theme.label if r.theme.named_by_user else None) for r in results]
+    requests = [theme_naming.theme_request(i, facts, settings.product_context) for i in range(len(facts))]
+    allowed = [{q["id"] for q in f.quotes} for f in facts]
     analyses, calls, notes = _run_checked(requests, allowed, _findings_of_theme, run.workspace, "insights")
     run.notes = [*run.notes, *notes]
     for analysis, ids in zip(analyses, allowed):
@@ -357,6 +356,8 @@ def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, r
             analysis.pain_points = _supported(analysis.pain_points, ids)
             analysis.feature_requests = _supported(analysis.feature_requests, ids)
             analysis.praise = _supported(analysis.praise, ids)
+    calls += theme_naming.settle_analyses(analyses, facts, results[0].theme.embedding_model if results else "",
+                                          get_gateway(), run)
     return analyses, calls
 
 
