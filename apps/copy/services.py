@@ -25,8 +25,9 @@ from apps.accounts.permissions import ANALYZE, MANAGE
 from apps.core.errors import Conflict, InvalidRequest, NotFound
 from apps.corpus.language import detect_language
 from apps.corpus.models import CustomerText, ModerationStatus
+from apps.insights import evidence  # does a cited text support the idea that cites it
 from apps.insights import selectors as insights
-from apps.insights.models import InsightKind
+from apps.insights.models import InsightKind, TextAnalysis
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.llm.gateway import (
@@ -62,7 +63,7 @@ from .schemas import DraftVariant, IdeaList
 logger = logging.getLogger(__name__)
 
 VARIANTS_PROMPT, VARIANTS_VERSION = "copy/variants", 1
-IDEAS_PROMPT, IDEAS_VERSION = "copy/ideas", 1
+IDEAS_PROMPT, IDEAS_VERSION = "copy/ideas", 2
 SUBJECT_TYPE = "copy_variant"  # what moderation calls a variant
 MAX_VARIANTS = 6
 GENERATION_ATTEMPTS = 3  # per variant, against banned words, foreign citations and the wrong language
@@ -748,11 +749,42 @@ def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
     for item in items:  # round-robin, so every finding has evidence in the prompt
         wanted += [e for e in item.evidence[:2] if e not in wanted]
     texts = {t.pk: t for t in cleared.filter(pk__in=wanted)}
-    quotes = [_quote(texts[i], None) for i in wanted if i in texts][:IDEA_QUOTES]
+    signals = _signals_of(list(texts))
+    # Each text says whether it complains or asks: the model can tell what is missing from what is there.
+    quotes = [{**_quote(texts[i], None), **dict(zip(("sentiment", "intent"), signals.get(i, ("", ""))))}
+              for i in wanted if i in texts][:IDEA_QUOTES]
     shown = {q["id"] for q in quotes}
     findings = [{"kind": i.kind, "title": i.title, "detail": i.detail[:200],
                  "evidence": [e for e in i.evidence if e in shown]} for i in items]
     return findings, quotes
+
+
+def _signals_of(text_ids: list[int]) -> dict[int, tuple[str, str]]:
+    return {pk: (sentiment, intent) for pk, sentiment, intent in TextAnalysis.objects.filter(
+        text_id__in=text_ids).values_list("text_id", "sentiment", "intent")}
+
+
+def _requested_features(workspace: Workspace, quotes: list[dict]) -> list[str]:
+    """What customers ask for (key phrases of request texts): an idea must not say the product has it."""
+    texts = list(TextAnalysis.objects.filter(workspace=workspace, intent="feature_request").values_list(
+        "text__text", flat=True)[:2000])
+    texts += [q["text"] for q in quotes if evidence.is_request(evidence.TextFacts(q["text"], q["sentiment"],
+                                                                                   q["intent"]))]
+    return evidence.requested_features(texts)
+
+
+def _checked_ideas(ideas: IdeaList, quotes: list[dict], requested: list[str]) -> tuple[IdeaList, evidence.SupportCount]:
+    """A copy of `ideas` keeping what the shown texts support: ideas cite pain or requests, and never present a
+    requested feature as existing (apps.insights.evidence)."""
+    texts = {q["id"]: evidence.TextFacts(q["text"], q["sentiment"], q["intent"]) for q in quotes}
+    checked = ideas.model_copy(deep=True)
+    checked.product_ideas, count = evidence.check_findings(
+        [d for d in checked.product_ideas if d.title.strip()], evidence.IDEA, texts, requested=requested)
+    checked.positioning_angles, angles = evidence.check_findings(
+        [d for d in checked.positioning_angles if d.title.strip()], evidence.IDEA, texts, requested=requested)
+    count.add(angles)
+    count.claims_dropped += len(ideas.product_ideas) + len(ideas.positioning_angles) - count.claims
+    return checked, count
 
 
 def generate_ideas(idea_set_id: int) -> None:
@@ -766,14 +798,15 @@ def generate_ideas(idea_set_id: int) -> None:
         _fail_ideas(idea_set, "The analysis these ideas were drawn from was deleted; start again.")
         return
     findings, quotes = _idea_material(idea_set)
-    shown = {q["id"] for q in quotes}
+    requested = _requested_features(idea_set.workspace, quotes)
     from apps.insights.services import settings_for
 
     variables = {"product_context": settings_for(idea_set.workspace).product_context, "findings": findings,
-                 "texts": [{"id": q["id"], "text": q["text"]} for q in quotes]}
-    best: IdeaList | None = None
+                 "texts": [{"id": q["id"], "text": q["text"], "sentiment": q["sentiment"], "intent": q["intent"]}
+                           for q in quotes]}
+    best: tuple[IdeaList, evidence.SupportCount] | None = None
     model, notes = "", []
-    for attempt in range(IDEA_ATTEMPTS):
+    for attempt in range(IDEA_ATTEMPTS):  # asked again (new seed) while a proposal fails its evidence check
         try:
             outcome = get_gateway().run(LLMRequest(IDEAS_PROMPT, IDEAS_VERSION, variables, IdeaList, max_tokens=600,
                                                    temperature=0.3, seed=attempt), workspace=idea_set.workspace,
@@ -783,37 +816,29 @@ def generate_ideas(idea_set_id: int) -> None:
         except LLMError as exc:
             notes.append(str(exc))
             continue
-        ideas, model = outcome.output, outcome.model
-        every = [*ideas.product_ideas, *ideas.positioning_angles]
-        if best is None or _valid_count(every, shown) > _valid_count([*best.product_ideas,
-                                                                      *best.positioning_angles], shown):
-            best = ideas
-        if every and all(i.evidence and set(i.evidence) <= shown for i in every):
+        model = outcome.model
+        checked, count = _checked_ideas(outcome.output, quotes, requested)
+        kept = len(checked.product_ideas) + len(checked.positioning_angles)
+        if best is None or kept > len(best[0].product_ideas) + len(best[0].positioning_angles):
+            best = (checked, count)
+        if kept and not count.claims_dropped and not count.citations_dropped:
             break
     if best is None:
         _fail_ideas(idea_set, notes[-1] if notes else "The model proposed nothing.")
         return
-    rows, dropped = [], 0
-    for kind, drafts in ((IdeaKind.PRODUCT_IDEA, best.product_ideas), (IdeaKind.POSITIONING, best.positioning_angles)):
-        for draft in drafts:
-            evidence = checks.valid_sources(draft.evidence, shown)
-            if not evidence or not draft.title.strip():
-                dropped += 1
-                continue
-            rows.append(ProductIdea(idea_set=idea_set, kind=kind, title=draft.title.strip()[:200],
-                                    detail=draft.detail.strip(), evidence=evidence, position=len(rows)))
-    if dropped:
-        notes.append(f"{dropped} proposals cited no customer text they were shown and were dropped.")
+    checked, count = best
+    rows = [ProductIdea(idea_set=idea_set, kind=kind, title=draft.title.strip()[:200], detail=draft.detail.strip(),
+                        evidence=draft.evidence, position=position)
+            for kind, drafts in ((IdeaKind.PRODUCT_IDEA, checked.product_ideas),
+                                 (IdeaKind.POSITIONING, checked.positioning_angles))
+            for position, draft in enumerate(drafts)]
+    notes += [note.replace("evidence: ", "Ideas: ") for note in evidence.notes_for(count)]
     with transaction.atomic():
         ProductIdea.objects.filter(idea_set=idea_set).delete()
         ProductIdea.objects.bulk_create(rows)
         IdeaSet.objects.filter(pk=idea_set.pk).update(status=CopyStatus.SUCCEEDED, finished_at=timezone.now(),
                                                       model=model[:100], notes=notes)
     jobs.succeed(job_id, {"idea_set_id": idea_set.pk, "ideas": len(rows)}, message=f"{len(rows)} ideas with evidence.")
-
-
-def _valid_count(drafts: list, shown: set[int]) -> int:
-    return sum(1 for d in drafts if checks.valid_sources(d.evidence, shown))
 
 
 def _fail_ideas(idea_set: IdeaSet, error: str) -> None:
