@@ -27,7 +27,8 @@ _STOPWORDS = frozenset(
     "they them their he she his her not no nor very too just can will would should could than also only "
     "really all any more most some such own same other as there here what which who whom when where why how "
     "get got one two still even much many lot like im ive dont doesnt didnt cant wont isnt wasnt am because "
-    "while again once back out off now well make made use used using thing things way really pretty quite bit"
+    "while again once back out off now well make made use used using thing things way really pretty quite bit "
+    "actually though anymore"
     .split()
 )
 _WORD = re.compile(r"[a-zA-Z][a-zA-Z'\-]{2,}")

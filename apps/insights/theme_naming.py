@@ -198,8 +198,16 @@ def _phrases(theme: ThemeFacts) -> list[str]:
                 if grown:
                     used.add(other)
                     break
-        phrases.append(phrase)
+        if not any(_same_word(phrase, earlier) for earlier in phrases):  # "gear" after "gears": no news
+            phrases.append(phrase)
     return phrases
+
+
+def _same_word(a: str, b: str) -> bool:
+    if _HAN_RUN.fullmatch(a) or _HAN_RUN.fullmatch(b):
+        return a == b
+    a, b = _stem(a), _stem(b)
+    return a == b or (min(len(a), len(b)) >= 5 and (a.startswith(b) or b.startswith(a)))
 
 
 def keyword_candidates(theme: ThemeFacts) -> list[str]:

@@ -1,0 +1,227 @@
+"""Theme labels are checked against their members: words the texts use, an embedding nearest their own
+theme, no prompt wording; a refused label is asked for once more, then the keywords name the theme.
+The corpus is unrelated to the demo (no lamps): coffee machines, bicycles, hotels."""
+
+import json
+
+import httpx
+import numpy as np
+import pytest
+
+from apps.embeddings.backends import get_backend
+from apps.insights import theme_naming as tn
+from apps.llm.gateway import Gateway
+
+COFFEE = ["The descaling program takes forty minutes and beeps the whole time",
+          "Descaling light comes on every two weeks with filtered water",
+          "After descaling the espresso tasted of vinegar", "Limescale clogged the coffee machine outlet",
+          "The descale cycle cannot be cancelled once it starts", "Descaling tablets leave white flakes in the tank"]
+BIKE = ["The gears skip under load when I climb", "Rear derailleur was bent so the chain jumps gears",
+        "Shifting gears is stiff and the chain drops", "Gears slip in cold weather, maybe the cable",
+        "Grinding noise in every gear after rain", "The chain falls off when I shift gears quickly"]
+HOTEL = ["Hotel breakfast ran out of eggs by eight", "The hotel breakfast buffet had fresh pastries",
+         "Breakfast at this hotel ends far too early", "Cold scrambled eggs at the hotel breakfast",
+         "The breakfast room of the hotel is tiny, we queued", "Hotel charged us for breakfast twice"]
+
+
+def embed(texts: list[str]) -> np.ndarray:
+    return get_backend("minilm-l6").encode(texts)
+
+
+def facts(*groups: list[str]) -> list[tn.ThemeFacts]:
+    from apps.insights.clustering import class_tfidf_keywords
+
+    texts = [t for g in groups for t in g]
+    labels = np.array([i for i, g in enumerate(groups) for _ in g])
+    keywords = class_tfidf_keywords(texts, labels)
+    result = []
+    for i, group in enumerate(groups):
+        centroid = embed(group).mean(axis=0)
+        result.append(tn.ThemeFacts(keywords=keywords[i], centroid=centroid / np.linalg.norm(centroid),
+                                    texts=group, quotes=[{"id": 100 * i + j, "text": t} for j, t in enumerate(group)]))
+    return result
+
+
+def problem(label: str, index: int, themes) -> str | None:
+    return tn.label_problem(label, index, themes, embed([label])[0])
+
+
+def test_a_label_made_of_its_members_words_passes():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    assert problem("Descaling program and tablets", 0, themes) is None
+    assert problem("Gears skip and slip", 1, themes) is None
+    assert problem("Hotel breakfast", 2, themes) is None
+
+
+def test_words_the_members_never_use_are_refused():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    reason = problem("Descaling and warranty refunds", 0, themes)
+    assert reason is not None and "warranty" in reason and "refunds" in reason
+    assert "occur in none" in problem("Battery drain after update", 0, themes)
+
+
+def test_another_themes_label_is_refused():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    assert problem("Hotel breakfast", 0, themes) is not None
+    assert problem("Gears skip and slip", 2, themes) is not None
+
+
+def test_a_label_nearer_another_centroid_is_refused_even_with_grounded_words():
+    # The same words occur in both themes: only the embedding tells them apart.
+    a = tn.ThemeFacts(keywords=["eggs"], centroid=np.array([1, 0], dtype=np.float32), texts=["eggs and toast"])
+    b = tn.ThemeFacts(keywords=["toast"], centroid=np.array([0, 1], dtype=np.float32), texts=["toast and eggs"])
+    vector = np.array([0.2, 0.98], dtype=np.float32)
+    assert "fits another theme" in tn.label_problem("eggs toast", 0, [a, b], vector)
+    assert tn.label_problem("eggs toast", 1, [a, b], vector) is None
+
+
+def test_prompt_wording_and_filler_are_refused():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    assert "instructions" in problem("Nearest other themes keywords", 0, themes)
+    assert "instructions" in problem("what sets them apart", 0, themes)
+    assert "nothing specific" in problem("Customer feedback issues", 0, themes)
+    assert "too long" in problem("The descaling program of the machine takes a very long time", 0, themes)
+    # The old prompt's example is prompt text for the harness, which checks every version of the prompt.
+    assert tn.copies_prompt("Battery drain after update", tn_all_prompts())
+    assert not tn.copies_prompt("Descaling program and tablets", tn_all_prompts())
+
+
+def tn_all_prompts():
+    return (("insights/theme", 1), ("insights/theme", 2), ("insights/theme_label", 1))
+
+
+def test_chinese_labels_are_checked_by_character_bigrams():
+    zh = tn.ThemeFacts(keywords=["除垢"], centroid=np.array([1.0, 0.0]),
+                       texts=["咖啡机每两周就提示除垢", "除垢程序要四十分钟"])
+    assert tn.missing_terms("咖啡机除垢", zh) == []  # "机除" spans two words: half the bigrams suffice
+    assert tn.missing_terms("航班行李丢失", zh) != []
+
+
+def test_summaries_keep_only_complete_sentences():
+    assert tn.complete_sentences("Customers like the pastries. They also say the") == "Customers like the pastries."
+    assert tn.complete_sentences("Breakfast ends too early!") == "Breakfast ends too early!"
+    assert tn.complete_sentences("Version 2.5 of the machine is") == ""
+    assert tn.complete_sentences("早餐很丰富。但是咖啡") == "早餐很丰富。"
+    assert tn.complete_sentences('They call it "a rip-off." And the') == 'They call it "a rip-off."'
+
+
+def test_keyword_labels_pass_the_checks():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    for i in range(3):
+        label = tn.keyword_label(i, themes, embed, set())
+        assert " · " in label or label in themes[i].keywords
+        assert tn.grounded(label, i, themes, embed), label
+
+
+def test_a_repeated_name_gets_a_keyword_its_own_texts_use():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    named = [tn.NamedTheme("Machine trouble", tn.LLM), tn.NamedTheme("Machine trouble", tn.LLM),
+             tn.NamedTheme("Hotel breakfast", tn.LLM)]
+    tn.make_unique(named, themes, [0, 1, 2], embed)
+    assert named[0].label == "Machine trouble" and named[1].label.startswith("Machine trouble (")
+    keyword = named[1].label.removeprefix("Machine trouble (").removesuffix(")")
+    assert sum(keyword in t.lower() for t in BIKE) >= 2 and keyword not in themes[0].keywords
+    assert len({n.label.lower() for n in named}) == 3
+
+
+class LabelModel:
+    """A scripted model server: the theme prompt gets `first(theme_index)`, the retry gets `second(...)`."""
+
+    def __init__(self, first, second):
+        self.first, self.second, self.prompts = first, second, []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        user = messages[1]["content"]
+        self.prompts.append(user)
+        index = int(user.split('"id": ')[1].split(",")[0]) // 100  # quotes of theme i have ids 100*i + j
+        if 'name="refused_name"' in user:
+            content = {"label": self.second(index)}
+        else:
+            content = {"label": self.first(index), "summary": "Customers describe it. They also", "pain_points": [],
+                       "feature_requests": [], "praise": []}
+        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
+                                         "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+
+
+def gateway_of(model: LabelModel) -> Gateway:
+    return Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
+
+
+GOOD = ["Descaling program and tablets", "Gears skip and slip", "Hotel breakfast"]
+
+
+@pytest.mark.django_db
+def test_prompt_words_are_refused_twice_then_the_keywords_name_the_theme():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    model = LabelModel(lambda i: "nearest other themes", lambda i: "name of 2 to 6 words")
+    named, calls = tn.name_themes(themes, ["Nearest other themes"] * 3, embed, gateway=gateway_of(model))
+    assert calls == 3 and [n.source for n in named] == [tn.KEYWORDS] * 3
+    assert all(tn.grounded(n.label, i, themes, embed) for i, n in enumerate(named))
+    assert all(not tn.copies_prompt(n.label) for n in named)
+    assert all(len(n.rejected) == 2 for n in named)
+    retry = model.prompts[0]
+    assert "Nearest other themes" in retry and "instructions" in retry  # the model is told what failed
+    assert "theme labels: 0 named by the model, 0 on a second try, 3 from keywords (fallbacks: 3)" in (
+        tn.naming_notes(named))
+
+
+@pytest.mark.django_db
+def test_another_themes_label_is_asked_again_and_a_good_retry_is_kept():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    model = LabelModel(lambda i: "Hotel breakfast", lambda i: GOOD[i])
+    named, calls = tn.name_themes(themes, ["Hotel breakfast"] * 3, embed, gateway=gateway_of(model))
+    assert [n.source for n in named] == [tn.LLM_RETRY, tn.LLM_RETRY, tn.LLM]
+    assert [n.label for n in named] == GOOD and calls == 2
+
+
+def test_neighbours_are_the_nearest_other_themes():
+    themes = facts(COFFEE, BIKE, HOTEL)
+    request = tn.theme_request(0, themes, "")
+    neighbours = request.variables["neighbour_keywords"]
+    assert len(neighbours) == 2 and themes[0].keywords[:5] not in neighbours
+    assert request.prompt == "insights/theme" and request.version == 2
+
+
+class CopyingModel:
+    """Names every theme with the old prompt's example, answers a retry with the new prompt's words, and
+    cuts its summaries mid-sentence: the worst a small model did."""
+
+    def __init__(self):
+        from tests.insights.test_analysis_flow import FakeModel
+
+        self.report = FakeModel()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        messages = json.loads(request.content)["messages"]
+        if "product strategist" in messages[0]["content"]:
+            return self.report(request)
+        if 'name="refused_name"' in messages[1]["content"]:
+            content = {"label": "a name of 2 to 6 words"}
+        else:
+            content = {"label": "Battery drain after update", "summary": "Customers describe the problem. They also",
+                       "pain_points": [], "feature_requests": [], "praise": []}
+        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
+                                         "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+
+
+def test_no_label_of_an_analysis_repeats_prompt_text(owner, monkeypatch):
+    from apps.insights import services
+    from apps.insights.models import Theme
+    from tests.conftest import import_now
+
+    lines = ["text,rating,date", *(f'"{t}",3,2026-10-{1 + i % 28:02d}' for i, t in enumerate(COFFEE + BIKE + HOTEL))]
+    import_now(owner, "r.csv", ("\n".join(lines) + "\n").encode())
+    gateway = gateway_of(CopyingModel())  # type: ignore[arg-type]
+    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    run = services.start_analysis(owner.ctx)
+    services.run_analysis(run.pk)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    labels = list(run.snapshots.values_list("label", flat=True))
+    assert len(labels) >= 2 and len(set(labels)) == len(labels)
+    assert not any(tn.copies_prompt(label, tn_all_prompts()) for label in labels), labels
+    fallbacks = f"{len(labels)} from keywords (fallbacks: {len(labels)})"
+    assert any(note.startswith("theme labels:") and fallbacks in note for note in run.notes), run.notes
+    for theme in Theme.objects.filter(workspace=owner.workspace, parent__isnull=True):
+        assert theme.summary == "Customers describe the problem."
