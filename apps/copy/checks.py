@@ -5,6 +5,9 @@
 - `find_unsupported_claims`: superlatives (best, #1, the first, 最, 第一 …), guarantees (guaranteed, risk-free,
   100%, 保证, 永不 …) and numbers/percentages that no source quote (nor the user's own brief) contains.
   A claim is flagged for the user, not removed: the user decides.
+- `find_contract_problems`: the contract every generated text keeps (apps/copy/contract.py, shared with
+  replies): factual claims (services, prices, shipping, returns, warranties, durations, discounts) nothing the
+  user gave supports, placeholders, a customer's voice or words posing as brand copy. Each claim once.
 - `segments`: a text cut into plain and flagged pieces, so a template can highlight claims while escaping
   every character (no HTML is ever built from model or customer text).
 - `infer_sources`: the quotes a text visibly draws on (shared words), when the model cited none.
@@ -19,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 from apps.corpus.tokens import content_tokens as tokens
 from apps.corpus.tokens import normalise
+
+from . import contract
 
 _CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
@@ -62,7 +67,7 @@ _EN_SUPERLATIVES = [
     r"top[- ]rated", r"#\s?1", r"no\.\s?1", r"number[- ]one", r"(?:the|our|world'?s|industry'?s)\s+first",
     r"first[- ]ever", r"the\s+only", r"world[- ]class", r"(?:industry|market)[- ]leading", r"unbeatable",
     r"unmatched", r"unrivall?ed", r"unparall?eled", r"ultimate", r"perfect(?:ly)?", r"revolutionary",
-    r"(?:most|least)\s+[a-z]{3,}",
+    r"(?:most|least)\s{1,3}[a-z]{3,30}",
 ]
 _EN_GUARANTEES = [
     r"guarantee[sd]?", r"guaranteeing", r"promise[sd]?", r"risk[- ]free", r"no[- ]risk", r"zero[- ]risk",
@@ -90,9 +95,10 @@ _ZH_CLAIM_RE = [
 
 # Arabic numbers (with thousands separators and decimals), optionally a percentage or a multiplier.
 _NUMBER_RE = re.compile(
-    r"(?<![0-9.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(\s?(?:%|percent|x(?![a-z])|×|倍|成))?(?!\d)", re.IGNORECASE)
+    r"(?<![0-9.,])(\d{1,3}(?:,\d{3}){1,6}|\d{1,30})(?:\.(\d{1,30}))?(\s?(?:%|percent|x(?![a-z])|×|倍|成))?(?!\d)",
+    re.IGNORECASE)
 # Chinese numerals used as multipliers or shares ("三倍", "八成"): the number claims of Chinese copy.
-_ZH_NUMERAL_RE = re.compile(r"([零一二两三四五六七八九十百]+)(倍|成(?!不变)|折)")
+_ZH_NUMERAL_RE = re.compile(r"(?<![零一二两三四五六七八九十百])([零一二两三四五六七八九十百]{1,8})(倍|成(?!不变)|折)")
 _EN_MULTIPLIER_RE = re.compile(
     rf"(?<!{_LATIN})(twice|double|triple|half|(two|three|four|five|ten)\s+times)(?!{_LATIN})")
 _ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -182,6 +188,30 @@ def find_unsupported_claims(text: str, sources: Iterable[str], brief_facts: Iter
         if round(value, 6) not in known:
             claims.append(Claim(NUMBER, text[start:end], start, end, REASONS[NUMBER]))
     return _without_overlaps(claims)
+
+
+def find_contract_problems(text: str, support: contract.Support, customer_texts: Iterable[str] = (),
+                           seen: set | None = None) -> list[Claim]:
+    """Unsupported factual claims, placeholders and a customer's voice in `text`. `seen` (shared across a
+    variant's fields) keeps each claim to one flag."""
+    seen = set() if seen is None else seen
+    found = [*contract.find_unsupported_facts(text, support, seen), *contract.find_placeholders(text),
+             *contract.find_customer_voice(text, customer_texts)]
+    return [Claim(f.kind, f.text, f.start, f.end, f.reason) for f in found]
+
+
+def merge_claims(*groups: Iterable[Claim], seen: set | None = None) -> list[Claim]:
+    """Claims from several checks by position, the longer of two overlapping ones kept, and a claim already
+    flagged (same kind and words, in `seen`) not flagged again."""
+    seen = set() if seen is None else seen
+    kept = []
+    for claim in _without_overlaps([c for group in groups for c in group]):
+        key = ("text", claim.kind, " ".join(normalise(claim.text).split()))
+        if key in seen and claim.kind not in contract.FACT_KINDS:
+            continue
+        seen.add(key)
+        kept.append(claim)
+    return kept
 
 
 def _without_overlaps(claims: list[Claim]) -> list[Claim]:

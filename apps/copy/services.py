@@ -43,7 +43,7 @@ from apps.moderation.selectors import analysable_texts
 from apps.moderation.services import explain_status
 from apps.search.selectors import semantic_search
 
-from . import checks
+from . import checks, contract
 from .models import (
     DEFAULT_LOCALE,
     LOCALES,
@@ -62,11 +62,12 @@ from .schemas import DraftVariant, IdeaList
 
 logger = logging.getLogger(__name__)
 
-VARIANTS_PROMPT, VARIANTS_VERSION = "copy/variants", 1
+VARIANTS_PROMPT, VARIANTS_VERSION = "copy/variants", 2
 IDEAS_PROMPT, IDEAS_VERSION = "copy/ideas", 2
 SUBJECT_TYPE = "copy_variant"  # what moderation calls a variant
 MAX_VARIANTS = 6
-GENERATION_ATTEMPTS = 3  # per variant, against banned words, foreign citations and the wrong language
+GENERATION_ATTEMPTS = 3  # per variant, against banned words, foreign citations and a customer's voice
+CONTRACT_ATTEMPTS = 2  # the wrong language or placeholders: asked again once, then the variant fails
 IDEA_ATTEMPTS = 3
 QUOTES_IN_PROMPT = 8
 QUOTE_CHARS = 240
@@ -339,8 +340,10 @@ def _clean(draft: DraftVariant) -> DraftVariant:
 def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, slots: list[tuple[int, int]],
              should_cancel: Callable[[], bool] | None = None,
              on_progress: Callable[[int], None] | None = None) -> Generation:
-    """Draft one variant per (position, seed) slot, all at once. Banned words, citations of texts not shown
-    and the wrong language send a slot back with the next seed; banned words after the last attempt drop it."""
+    """Draft one variant per (position, seed) slot, all at once. Banned words, citations of texts not shown and
+    a customer's voice send a slot back with the next seed; banned words after the last attempt drop it. A
+    broken contract (the wrong language, placeholders) is asked again once, then the variant fails with a
+    sentence the user can act on: it is never kept."""
     quotes = grounding.get("quotes", [])
     shown = [q["id"] for q in quotes]
     variables = {"brief": brief.as_prompt(), "brand_voice": voice,
@@ -348,9 +351,12 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
                             for t in grounding.get("themes", [])],
                  "quotes": [{"id": q["id"], "text": q["text"]} for q in quotes]}
     banned_words = voice.get("words_to_avoid", [])
+    quote_texts = [q["text"] for q in quotes]
     result = Generation()
-    fallback: dict[int, Drafted] = {}  # usable drafts that cited nothing valid or came in another language
+    fallback: dict[int, Drafted] = {}  # usable drafts that cited nothing valid or spoke as a customer
     problems: dict[int, str] = {}
+    broken: dict[int, int] = {}  # answers per slot that broke the contract
+    failed: dict[int, str] = {}
 
     def request_for(slot: tuple[int, int], attempt: int) -> LLMRequest:
         return LLMRequest(VARIANTS_PROMPT, VARIANTS_VERSION, variables, DraftVariant,
@@ -366,6 +372,17 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
             return True
         draft = _clean(outcome.output)
         text = compose(draft.headline, draft.body, draft.call_to_action)
+        broken_by = contract_problem(text, brief.language)
+        if broken_by:
+            broken[position] = broken.get(position, 0) + 1
+            if broken[position] >= CONTRACT_ATTEMPTS:
+                if position in fallback:  # an earlier answer kept the contract: keep that one
+                    result.drafted[position] = fallback.pop(position)
+                else:
+                    failed[position] = broken_by
+                return False
+            problems[position] = broken_by
+            return True
         banned = checks.find_banned(text, banned_words)
         if banned or not text:
             problems[position] = (f"it kept using words the brand voice avoids ({', '.join(banned)})" if banned
@@ -374,7 +391,8 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
         sources = checks.valid_sources(draft.sources, shown)
         language = language_of(text, brief.language)
         drafted = Drafted(draft, sources, False, language, seed + attempt, attempt + 1, outcome.model)
-        if (not sources or language != brief.language) and attempt + 1 < GENERATION_ATTEMPTS:
+        as_customer = contract.find_customer_voice(text, quote_texts)
+        if (not sources or as_customer) and attempt + 1 < GENERATION_ATTEMPTS:
             fallback.setdefault(position, drafted)
             return True
         result.drafted[position] = drafted
@@ -385,13 +403,14 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
                            after_round=lambda _: on_progress(len(result.drafted)) if on_progress else None)
     if rounds.cancelled:
         return result
-    todo = rounds.rejected
-    for position, _ in todo:
+    for position, _ in rounds.rejected:
         if position in fallback:
             result.drafted[position] = fallback[position]
         else:
             result.notes.append(f"Variant {position} was dropped after {GENERATION_ATTEMPTS} attempts: "
                                 f"{problems.get(position, 'no usable draft')}.")
+    for position, sentence in sorted(failed.items()):
+        result.notes.append(f"Variant {position} failed: {sentence}")
     for position, drafted in result.drafted.items():
         if not drafted.sources:
             text = compose(drafted.draft.headline, drafted.draft.body, drafted.draft.call_to_action)
@@ -400,17 +419,42 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
             result.notes.append(f"Variant {position} cited no quote it was shown; "
                                 + ("its sources were matched by shared words." if drafted.sources
                                    else "no quote shares its words."))
-        if drafted.language != brief.language:
-            result.notes.append(f"Variant {position} came back in '{drafted.language}', not '{brief.language}'.")
     return result
 
 
-def claims_for(headline: str, body: str, call_to_action: str, grounding: dict, brief: Brief) -> list[dict]:
-    sources = [q["text"] for q in grounding.get("quotes", [])]
+def contract_problem(text: str, language: str) -> str | None:
+    """Why a generated text cannot be kept at all (a sentence for the user), or None."""
+    wrong_language = contract.language_problem(text, language)
+    if wrong_language:
+        return wrong_language
+    placeholders = list(dict.fromkeys(f.text for f in contract.find_placeholders(text)))
+    if placeholders:
+        return (f"The model left placeholders ({', '.join(placeholders[:3])}) instead of real words; try again "
+                "or use a larger model.")
+    return None
+
+
+def support_for(grounding: dict, brief: Brief, voice: dict | None = None) -> tuple[list[str], list[str]]:
+    """(what copy may state as fact, the customers' texts it must not pose as): the brief, the brand voice's
+    samples and words, and the customer quotes the model was shown."""
+    quotes = [q["text"] for q in grounding.get("quotes", [])]
+    voice = voice or {}
+    stated = [*brief.facts, brief.tone, *voice.get("samples", []), " ".join(voice.get("words_to_use", []))]
+    return [*stated, *quotes], quotes
+
+
+def claims_for(headline: str, body: str, call_to_action: str, grounding: dict, brief: Brief,
+               voice: dict | None = None) -> list[dict]:
+    """Every claim of a variant to flag: superlatives, guarantees and numbers no quote supports, factual claims
+    nothing the user gave supports (each once across the fields), placeholders and a customer's voice."""
+    sources, quotes = support_for(grounding, brief, voice)
+    support = contract.support_from(sources)
+    seen: set = set()
     found = []
     for name, value in (("headline", headline), ("body", body), ("call_to_action", call_to_action)):
-        for claim in checks.find_unsupported_claims(value, sources, brief.facts):
-            found.append({"field": name, **claim.as_dict()})
+        claims = checks.merge_claims(checks.find_contract_problems(value, support, quotes, seen),
+                                     checks.find_unsupported_claims(value, sources, brief.facts), seen=seen)
+        found += [{"field": name, **claim.as_dict()} for claim in claims]
     return found
 
 
@@ -468,7 +512,7 @@ def _store(request: CopyRequest, brief: Brief, generation: Generation) -> None:
                         headline=d.draft.headline, body=d.draft.body, call_to_action=d.draft.call_to_action,
                         language=d.language, sources=d.sources, sources_inferred=d.sources_inferred,
                         flagged_claims=claims_for(d.draft.headline, d.draft.body, d.draft.call_to_action,
-                                                  request.grounding, brief),
+                                                  request.grounding, brief, request.brand_voice),
                         model=d.model, prompt=VARIANTS_PROMPT, prompt_version=VARIANTS_VERSION, seed=d.seed,
                         attempts=d.attempts)
             for position, d in sorted(generation.drafted.items())])
@@ -562,7 +606,8 @@ def _take_moderator_text(variant: CopyVariant, text: str, user) -> None:
     _remember(variant, "moderator edit", user)
     variant.headline, variant.body, variant.call_to_action = headline[:300], body, cta[:120]
     variant.flagged_claims = claims_for(variant.headline, variant.body, variant.call_to_action,
-                                        variant.request.grounding, brief_of(variant.request))
+                                        variant.request.grounding, brief_of(variant.request),
+                                        variant.request.brand_voice)
     variant.edited = True
     variant.save(update_fields=["headline", "body", "call_to_action", "flagged_claims", "edited", "history",
                                 "updated_at"])
@@ -614,7 +659,7 @@ def edit_variant(ctx: WorkspaceContext, variant_id: int, *, copy_id: int | None 
     request = variant.request
     _remember(variant, "edit", ctx.user)
     variant.headline, variant.body, variant.call_to_action = new["headline"], new["body"], new["call_to_action"]
-    variant.flagged_claims = claims_for(*new.values(), request.grounding, brief_of(request))
+    variant.flagged_claims = claims_for(*new.values(), request.grounding, brief_of(request), request.brand_voice)
     variant.language = language_of(text, request.language)
     variant.edited, variant.edited_by = True, ctx.user if ctx.user and ctx.user.pk else None
     _reset_review(variant)
@@ -701,7 +746,7 @@ def run_regenerate(variant_id: int, job_id: str) -> None:
             variant.headline, variant.body, variant.call_to_action = d.headline, d.body, d.call_to_action
             variant.sources, variant.sources_inferred, variant.language = (drafted.sources, drafted.sources_inferred,
                                                                            drafted.language)
-            variant.flagged_claims = claims_for(d.headline, d.body, d.call_to_action, request.grounding, brief)
+            variant.flagged_claims = claims_for(d.headline, d.body, d.call_to_action, request.grounding, brief, voice)
             variant.seed, variant.attempts, variant.model = drafted.seed, drafted.attempts, drafted.model
             variant.edited = False
             _reset_review(variant)

@@ -8,8 +8,13 @@ A reply may state only what it can rely on, and offer only what the reply policy
   are allowed only when the policy's allowed promises, one of its sentences that is not a prohibition, or a
   knowledge snippet covers that kind of offer. The customer asking for a refund does not make one allowed.
 - Words the brand voice avoids are flagged.
-- `language_matches`: the reply is written in the customer's language (zh is told from en by its script;
-  other languages by apps/corpus/language.detect_language).
+- The contract shared with copy (apps/copy/contract.py): no placeholders ([PHONE], [EMAIL], "[Your Name]"),
+  and factual claims (services, shipping, returns, warranties, durations, discounts) only where the customer's
+  text, the policy or a knowledge snippet supports them, each flagged once.
+- `language_matches` (from the contract): the reply is written in the customer's language (zh is told from en
+  by its script; other languages by apps/corpus/language.detect_language).
+
+Every pattern has bounded repetition: the checks are linear in the draft's length.
 
 Every finding is a `Flag` with the exact span, so a page can highlight it (`segments`) while escaping every
 character; a draft with flags is generated again, and if flags remain it is kept but cannot be approved until
@@ -23,7 +28,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from apps.corpus.language import detect_language
+from apps.copy import contract
+from apps.copy.contract import language_matches, written_in
 from apps.corpus.tokens import content_tokens as tokens
 from apps.corpus.tokens import normalise
 
@@ -39,6 +45,7 @@ GUARANTEE = "guarantee"
 DEADLINE = "deadline"
 BANNED_WORD = "banned_word"
 LANGUAGE = "language"
+PLACEHOLDER = contract.PLACEHOLDER
 
 REASONS = {
     ORDER_NUMBER: "An order or reference number the customer did not give. Never invent one.",
@@ -57,7 +64,6 @@ REASONS = {
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
-_LETTER = re.compile(r"[^\W\d_]")
 _L = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
 
 
@@ -91,9 +97,10 @@ def has_cjk(text: str) -> bool:
 _ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
               "八": 8, "九": 9}
 # Not inside another number ("1,000" is one number; a comma after a word or a full-width "，" is punctuation).
-_NUMBER_RE = re.compile(r"(?<![\d.])(?<!\d,)(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)*)")
+_NUMBER_RE = re.compile(r"(?<![\d.])(?<!\d,)(?:\d{1,3}(?:,\d{3}){1,6}(?:\.\d{1,8})?(?!\d|,\d)"
+                        r"|\d{1,30}(?:\.\d{1,30}){0,4}(?![\d.]\d))")
 # Chinese numerals before a unit ("三十天", "两周", "五元"): the numbers of Chinese replies.
-_ZH_NUMERAL_RE = re.compile(r"[零〇一二两三四五六七八九十百]+"
+_ZH_NUMERAL_RE = re.compile(r"(?<![零〇一二两三四五六七八九十百])[零〇一二两三四五六七八九十百]{1,8}"
                             r"(?=\s?(?:天|日|周|个?星期|个?月|年|小时|分钟|元|块|美元|欧元|折|倍|次|%))")
 
 
@@ -141,25 +148,33 @@ def numbers_in(text: str) -> list[tuple[str, int, int]]:
 
 # --- facts: order numbers, prices, percentages, links --------------------------------------------------------
 
+# Every repetition below is bounded, and a pattern that could start inside a long run of its own characters
+# has a look-behind that forbids it, so each check is linear in the draft's length (a 20,000-character draft of
+# "a-a-a-…" took seconds with the unbounded link pattern).
 _ORDER_RES = [
     re.compile(rf"(?<!{_L})(?:order|ticket|case|tracking|invoice|reference|ref|rma|shipment|parcel)"
-               r"(?:\s+(?:number|no\.?|id|code))?\s*(?:is\s+)?[:#]?\s*(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{3,})"),
-    re.compile(r"(?:订单|单号|订单号|工单|快递单号|物流单号|运单号)[号:：\s]*(?=[a-z0-9-]*\d)([a-z0-9][a-z0-9-]{3,})"),
-    re.compile(r"#\s?(\d{3,}|[a-z]{1,3}-?\d{3,})"),
-    re.compile(r"(?<![\d.])(?<!\d,)(\d{6,})(?![\d.]|,\d)"),  # long digit runs read like order or tracking numbers
+               r"(?:\s{1,3}(?:number|no\.?|id|code))?\s{0,3}(?:is\s{1,3})?[:#]?\s{0,3}(?=[a-z0-9-]{0,40}\d)"
+               r"([a-z0-9][a-z0-9-]{3,40})(?![a-z0-9-])"),
+    re.compile(r"(?:订单|单号|订单号|工单|快递单号|物流单号|运单号)[号:：\s]{0,3}(?=[a-z0-9-]{0,40}\d)"
+               r"([a-z0-9][a-z0-9-]{3,40})(?![a-z0-9-])"),
+    re.compile(r"#\s?(\d{3,40}|[a-z]{1,3}-?\d{3,40})"),
+    re.compile(r"(?<![\d.])(?<!\d,)(\d{6,40})(?![\d.]|,\d)"),  # long digit runs read like order or tracking numbers
 ]
-_AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_AMOUNT = r"(?<![\d.,])(?:\d{1,3}(?:,\d{3}){1,4}(?:\.\d{1,4})?|\d{1,12}(?:\.\d{1,4})?)"
 _PRICE_RES = [
     re.compile(rf"[$€£¥]\s?({_AMOUNT})"),
     re.compile(rf"({_AMOUNT})\s?(?:usd|eur|gbp|rmb|cny|dollars?|bucks|euros?|pounds?|cents?|元|块钱|块|美元|欧元|英镑)"),
 ]
 _PERCENT_RES = [
-    re.compile(r"(\d+(?:\.\d+)?)\s?(?:%|percent|per\s+cent)"),
-    re.compile(r"百分之([零〇一二两三四五六七八九十百]+|\d+)"),
-    re.compile(r"(\d(?:\.\d)?|[一二三四五六七八九])折"),
+    re.compile(r"(?<![\d.])(\d{1,12}(?:\.\d{1,4})?)\s?(?:%|percent|per\s{1,3}cent)"),
+    re.compile(r"百分之([零〇一二两三四五六七八九十百]{1,8}|\d{1,4})"),
+    re.compile(r"(?<![\d.])(\d(?:\.\d)?|[一二三四五六七八九])折"),
 ]
-_LINK_RE = re.compile(r"https?://[^\s<>\"'，。]+|www\.[^\s<>\"'，。]+|[\w.+-]+@[\w-]+\.[\w.-]+"
-                      r"|(?<![\w@.])[a-z0-9-]+\.(?:com|net|org|io|co|cn|de|fr|es|jp|app|shop)(?:/[^\s<>\"'，。]*)?")
+_URL_CHARS = r"[^\s<>\"'，。]"
+_LINK_RE = re.compile(rf"https?://{_URL_CHARS}{{1,2000}}|(?<![\w.])www\.{_URL_CHARS}{{1,2000}}"
+                      r"|(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}\.[\w.-]{1,190}"
+                      rf"|(?<![\w@.-])[a-z0-9-]{{1,63}}\.(?:com|net|org|io|co|cn|de|fr|es|jp|app|shop)"
+                      rf"(?:/{_URL_CHARS}{{0,2000}})?")
 
 
 def _value_of(token: str) -> str:
@@ -187,6 +202,7 @@ class Allowed:
     offers: frozenset[str]  # the offer kinds (refund, replacement …) the policy or knowledge covers
     offer_text: str = ""  # folded: where deadlines must appear (a policy's "30 days" allows no "tomorrow")
     banned: tuple[str, ...] = ()
+    support: contract.Support = contract.support_from(())  # factual claims (shipping, warranties …) it may make
 
 
 def allowed_from(*, customer_text: str, policy_text: str = "", allowed_promises: Iterable[str] = (),
@@ -197,11 +213,11 @@ def allowed_from(*, customer_text: str, policy_text: str = "", allowed_promises:
     facts = [customer_text, policy_text, *promises, *knowledge, *extra_facts]
     folded = "\n".join(_fold(f) for f in facts if f)
     numbers = {value for f in facts if f for value, _, _ in numbers_in(f)}
-    codes = {_code(m) for m in re.findall(r"[a-z0-9][a-z0-9-]{3,}", folded) if re.search(r"\d", m)}
+    codes = {_code(m) for m in re.findall(r"[a-z0-9][a-z0-9-]{3,40}", folded) if re.search(r"\d", m)}
     offer_text = "\n".join([*promises, *knowledge, *permissive_sentences(policy_text)])
     offers = frozenset(kind for kind, _ in offers_in(offer_text))
     return Allowed(folded, frozenset(numbers), frozenset(codes), offers, _fold(offer_text),
-                   tuple(w for w in banned_words if w.strip()))
+                   tuple(w for w in banned_words if w.strip()), contract.support_from(f for f in facts if f))
 
 
 _PROHIBITION = re.compile(
@@ -216,14 +232,25 @@ def permissive_sentences(policy_text: str) -> list[str]:
     return [s for s in sentences if s.strip() and not _PROHIBITION.search(_fold(s))]
 
 
-def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
-    return any(start < e and s < end for s, e in taken)
+class _Taken:
+    """The characters of a draft already accounted for: a mark per character, so checking a span costs its
+    length, not the number of spans found before (thousands in an adversarial draft)."""
+
+    def __init__(self, length: int):
+        self.marks = bytearray(length + 1)
+
+    def append(self, span: tuple[int, int]) -> None:
+        start, end = span
+        self.marks[start:end] = b"\x01" * (end - start)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return 1 in self.marks[start:end]
 
 
 def find_fact_flags(draft: str, allowed: Allowed) -> list[Flag]:
     haystack = _fold(draft)
     flags: list[Flag] = []
-    taken: list[tuple[int, int]] = []
+    taken = _Taken(len(draft))
 
     def add(kind: str, start: int, end: int) -> None:
         flags.append(Flag(kind, draft[start:end], start, end, REASONS[kind]))
@@ -237,7 +264,7 @@ def find_fact_flags(draft: str, allowed: Allowed) -> list[Flag]:
             taken.append((m.start(), m.end()))
     for pattern in _ORDER_RES:
         for m in pattern.finditer(haystack):
-            if _overlaps(m.start(1), m.end(1), taken):
+            if taken.overlaps(m.start(1), m.end(1)):
                 continue
             token = m.group(1)
             if _code(token) in allowed.codes or (token.isdigit() and canonical_number(token) in allowed.numbers):
@@ -247,14 +274,14 @@ def find_fact_flags(draft: str, allowed: Allowed) -> list[Flag]:
     for kind, patterns in ((PRICE, _PRICE_RES), (PERCENTAGE, _PERCENT_RES)):
         for pattern in patterns:
             for m in pattern.finditer(haystack):
-                if _overlaps(m.start(), m.end(), taken):
+                if taken.overlaps(m.start(), m.end()):
                     continue
                 if _value_of(m.group(1)) in allowed.numbers:
                     taken.append((m.start(), m.end()))
                     continue
                 add(kind, m.start(), m.end())
     for value, start, end in numbers_in(draft):
-        if _overlaps(start, end, taken) or value in allowed.numbers:
+        if taken.overlaps(start, end) or value in allowed.numbers:
             continue
         add(NUMBER, start, end)
     return flags
@@ -277,7 +304,8 @@ _OFFERS: dict[str, list[str]] = {
                rf"by\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|the\s+end\s+of\s+(?:the\s+)?"
                rf"(?:day|week|month))|within\s+(?:a|an|one|two|three|\d+)\s+(?:business\s+|working\s+)?"
                rf"(?:hours?|days?|weeks?|months?))(?!{_L})",
-               r"明天|今晚|下周|下个?星期|下个月|本周内|这周内|[0-9一二两三四五六七八九十]+\s?(?:个)?(?:小时|天|日|工作日|周|星期)内"],
+               r"明天|今晚|下周|下个?星期|下个月|本周内|这周内"
+               r"|(?<![0-9一二两三四五六七八九十])[0-9一二两三四五六七八九十]{1,6}\s?(?:个)?(?:小时|天|日|工作日|周|星期)内"],
 }
 _OFFER_RES = {kind: re.compile("|".join(patterns)) for kind, patterns in _OFFERS.items()}
 
@@ -324,9 +352,22 @@ def find_banned(draft: str, words: Iterable[str]) -> list[Flag]:
     return flags
 
 
+def find_contract_flags(draft: str, allowed: Allowed) -> list[Flag]:
+    """The shared contract (apps/copy/contract.py): placeholders, and factual claims (services, shipping,
+    returns, warranties, durations, discounts …) that nothing the reply may rely on supports, each once."""
+    found = [*contract.find_placeholders(draft), *contract.find_unsupported_facts(draft, allowed.support)]
+    return [Flag(f.kind, f.text, f.start, f.end, f.reason) for f in found]
+
+
 def check_draft(draft: str, allowed: Allowed) -> list[Flag]:
-    """Every policy problem of a draft, by position; where two overlap the longer one is kept."""
+    """Every policy problem of a draft, by position; where two overlap the longer one is kept. A contract claim
+    overlapping a policy flag ("20% off" over "20%") leaves the policy flag, which says more precisely why."""
     flags = [*find_fact_flags(draft, allowed), *find_offer_flags(draft, allowed), *find_banned(draft, allowed.banned)]
+    taken = _Taken(len(draft))
+    for flag in flags:
+        taken.append((flag.start, flag.end))
+    flags += [f for f in find_contract_flags(draft, allowed)
+              if f.kind == contract.PLACEHOLDER or not taken.overlaps(f.start, f.end)]
     kept: list[Flag] = []
     for flag in sorted(flags, key=lambda f: (f.start, -(f.end - f.start))):
         if kept and flag.start < kept[-1].end:
@@ -336,34 +377,6 @@ def check_draft(draft: str, allowed: Allowed) -> list[Flag]:
 
 
 # --- language ---------------------------------------------------------------------------------------------
-
-def cjk_share(text: str) -> float:
-    letters = _LETTER.findall(text or "")
-    return len(_CJK.findall(text or "")) / len(letters) if letters else 0.0
-
-
-def written_in(text: str) -> str:
-    """The language a reply or translation is written in: zh by its script, others as detected ("" unknown)."""
-    if _KANA.search(text or ""):
-        return "ja"
-    if cjk_share(text) >= 0.3:
-        return "zh"
-    return detect_language(text)
-
-
-def language_matches(text: str, expected: str) -> bool:
-    """Whether `text` is in `expected`. Short or unclear texts pass unless their script is clearly another's."""
-    if not expected or not (text or "").strip():
-        return True
-    if expected == "zh":
-        return cjk_share(text) >= 0.3 and not _KANA.search(text)
-    if expected == "ja":
-        return bool(_KANA.search(text))
-    if cjk_share(text) >= 0.3:
-        return False
-    found = detect_language(text)
-    return found in ("", expected) or len(text.strip()) < 20
-
 
 def language_flag(text: str, expected: str) -> Flag | None:
     if language_matches(text, expected):

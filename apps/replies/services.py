@@ -4,9 +4,10 @@ Reply drafts. One job on the `llm` queue drafts replies for a set of texts (chos
 of texts at a time. Each text is grounded first: the nearest texts by meaning (pgvector) that moderation
 cleared, approved replies to them, and the knowledge snippets nearest in meaning. Then every draft of the chunk
 is asked of the gateway at once. The policy checks (checks.py) run on every answer: a draft that states facts
-it cannot rely on, offers what the policy does not allow, uses a word the brand voice avoids or is in the wrong
-language is asked again with its problems listed, up to DRAFT_ATTEMPTS times; then the best answer is kept
-with its flags, and a person must edit them away before approving it. Every stored or edited draft goes to
+it cannot rely on, offers what the policy does not allow, leaves a placeholder or uses a word the brand voice
+avoids is asked again with its problems listed, up to DRAFT_ATTEMPTS times; then the best answer is kept
+with its flags, and a person must edit them away before approving it. An answer in the wrong language is never
+kept: asked again once, then the text fails with a sentence saying so. Every stored or edited draft goes to
 moderation (`moderate_generated_many`), and only a draft moderation approved can be approved.
 
 Translations are generated on demand through the gateway, checked for the target language and kept in
@@ -30,6 +31,7 @@ from django.utils import timezone
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE, MANAGE, VIEW
+from apps.copy import contract
 from apps.copy.selectors import brand_voice as copy_brand_voice
 from apps.core.errors import Conflict, InvalidRequest, NotFound, UpstreamFailed
 from apps.corpus.language import detect_language
@@ -59,13 +61,14 @@ from .selectors import text_hash
 
 logger = logging.getLogger(__name__)
 
-REPLY_PROMPT, REPLY_VERSION = "replies/reply", 1
+REPLY_PROMPT, REPLY_VERSION = "replies/reply", 2
 TRANSLATE_PROMPT, TRANSLATE_VERSION = "replies/translate", 1
 SUBJECT_TYPE = "reply_draft"  # what moderation calls a draft
 MAX_TEXTS_PER_JOB = 200
 MAX_TRANSLATIONS_PER_JOB = 1000
 MAX_VARIANTS = 3
-DRAFT_ATTEMPTS = 3  # per draft, against policy flags, banned words and the wrong language
+DRAFT_ATTEMPTS = 3  # per draft, against policy flags, placeholders and banned words
+LANGUAGE_ATTEMPTS = 2  # the wrong language is asked again once; then the text fails (never kept in it)
 TRANSLATE_ATTEMPTS = 3
 CHUNK_TEXTS = 16  # texts per gateway batch: bounded memory, progress after each
 TRANSLATE_CHUNK_TEXTS = 32
@@ -503,6 +506,7 @@ def generate(workspace: Workspace, slots: list[Slot],
     problems: dict[tuple[int, int], list[str]] = {}
     errors: dict[tuple[int, int], str] = {}
     tries: dict[tuple[int, int], int] = defaultdict(int)
+    wrong: dict[tuple[int, int], int] = defaultdict(int)  # answers in the wrong language
 
     def request_for(slot: Slot, attempt: int) -> LLMRequest:
         variables = {**slot.variables, "previous_problems": problems.get(slot.key, [])}
@@ -522,6 +526,12 @@ def generate(workspace: Workspace, slots: list[Slot],
         if not drafted.body:
             errors[slot.key] = "the model returned an empty reply"
             return True
+        wrong_language = contract.language_problem(drafted.body, slot.language)
+        if wrong_language:  # never kept: asked again once, then the text fails with this sentence
+            errors[slot.key] = wrong_language
+            wrong[slot.key] += 1
+            problems[slot.key] = [f"{checks.LANGUAGE}: {wrong_language}"]
+            return wrong[slot.key] < LANGUAGE_ATTEMPTS
         best = result.drafted.get(slot.key)
         if best is None or drafted.problems < best.problems:
             result.drafted[slot.key] = drafted
@@ -538,8 +548,8 @@ def generate(workspace: Workspace, slots: list[Slot],
         if drafted is not None:
             drafted.attempts = tries[slot.key]  # all it took, though an earlier answer may be the one kept
         if drafted is None:
-            result.notes.append(f"Text #{slot.text.pk}: no draft after {DRAFT_ATTEMPTS} attempts "
-                                f"({errors.get(slot.key, 'no usable answer')}).")
+            result.notes.append(f"Text #{slot.text.pk}: no draft after {tries[slot.key]} attempts. "
+                                f"{_sentence(errors.get(slot.key, 'no usable answer'))}")
             if slot.text.pk not in result.failed:
                 result.failed.append(slot.text.pk)
         elif drafted.flags:
@@ -547,6 +557,11 @@ def generate(workspace: Workspace, slots: list[Slot],
             result.notes.append(f"Text #{slot.text.pk}: draft {slot.variant} kept with policy flags ({kinds}) after "
                                 f"{drafted.attempts} attempts; a person must edit it before approving.")
     return result
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:]) + ("" if text.endswith((".", "!", "?")) else ".")
 
 
 def _sources(refs: list[str]) -> dict[str, list[int]]:

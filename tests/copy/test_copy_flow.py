@@ -117,7 +117,7 @@ def test_variants_are_grounded_in_retrieved_quotes(owner, texts, model):
     for v in variants:
         assert v.sources and set(v.sources) <= set(quote_ids) and 999999 not in v.sources
         assert v.text.startswith("Warm light") and v.language == "en"
-        assert (v.prompt, v.prompt_version, v.model) == ("copy/variants", 1, "fake-m")
+        assert (v.prompt, v.prompt_version, v.model) == ("copy/variants", 2, "fake-m")
     assert len({v.seed for v in variants}) == 3  # each variant has its own seed
     # the lamp's light quotes are the most relevant to this brief
     light = CustomerText.objects.filter(pk__in=quote_ids[:3]).values_list("text", flat=True)
@@ -234,7 +234,7 @@ def test_edit_is_moderated_again(owner, texts, model):
     assert case.text == edited.text  # the new text was judged, not the old one
     back = services.edit_variant(owner.ctx, variant.pk, body="A softer glow for 12 hours.", call_to_action="Pre-order")
     assert back.moderation_status == "approved"
-    assert [c["text"] for c in back.flagged_claims] == ["12"]
+    assert [(c["kind"], c["text"]) for c in back.flagged_claims] == [("duration", "12 hours")]
     with pytest.raises(services.CopyError, match="avoids"):
         services.update_brand_voice(owner.ctx, words_to_avoid=["glow"])
         services.edit_variant(owner.ctx, variant.pk, body="An even warmer glow.")
@@ -288,7 +288,7 @@ def test_api_create_and_read(owner, texts, model):
     services.run_copy(accepted["copy_id"])
     body = api.get(f"/api/v1/copy/{accepted['copy_id']}").json()
     assert body["status"] == "succeeded" and body["brief"]["channel"] == "ad" and body["brief"]["locale"] == "en-US"
-    assert body["prompt"] == {"name": "copy/variants", "version": 1} and body["grounding"]["quotes"]
+    assert body["prompt"] == {"name": "copy/variants", "version": 2} and body["grounding"]["quotes"]
     assert len(body["variants"]) == 2
     variant = body["variants"][0]
     assert {"text", "language", "moderation", "sources", "flagged_claims", "quotes", "favourite", "approved",

@@ -35,7 +35,7 @@ def test_copy_with_the_real_model(make_member, celery_worker, llm_base_url):
     workspace_ids = set(CustomerText.objects.filter(workspace=member.workspace).values_list("pk", flat=True))
     quote_ids = {q["id"] for q in body["grounding"]["quotes"]}
     assert body["status"] == "succeeded" and quote_ids and quote_ids <= workspace_ids
-    assert body["prompt"] == {"name": "copy/variants", "version": 1} and body["model"]
+    assert body["prompt"] == {"name": "copy/variants", "version": 2} and body["model"]
     assert 1 <= len(body["variants"]) <= 2
     for variant in body["variants"]:
         assert variant["text"].strip() and variant["language"]

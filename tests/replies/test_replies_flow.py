@@ -143,7 +143,7 @@ def test_drafts_are_grounded_in_what_the_model_was_shown(owner, texts, model):
     assert cited["snippets"] and set(cited["snippets"]) <= set(KnowledgeSnippet.objects.values_list("pk", flat=True))
     assert reply.body.startswith(CLEAN_EN) and reply.body.endswith("— The Lumo team")  # the sign-off is added
     assert reply.policy_flags == [] and reply.language == "en" and reply.attempts == 1
-    assert (reply.prompt, reply.prompt_version, reply.model) == ("replies/reply", 1, "fake-m")
+    assert (reply.prompt, reply.prompt_version, reply.model) == ("replies/reply", 2, "fake-m")
     assert reply.points == ["battery drains fast"]
 
 
@@ -189,13 +189,20 @@ def test_the_reply_follows_the_customers_language(owner, texts, model):
     assert reply.language == "zh" and reply.body == CLEAN_ZH and reply.policy_flags == []
 
 
-def test_a_reply_in_the_wrong_language_is_asked_again_then_flagged(owner, texts, monkeypatch):
+def test_a_reply_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, monkeypatch):
     fake = use_model(monkeypatch, FakeModel(zh_replies=False))
+    job = draft(owner, [texts[ZH_TEXTS[0]].pk])
+    assert fake.reply_calls == services.LANGUAGE_ATTEMPTS == 2
+    assert not ReplyDraft.objects.filter(job=job).exists()  # never kept in the wrong language
+    assert job.status == "failed" and "The model wrote English instead of Chinese" in job.error
+    assert "language:" in _block(fake.prompts[1], "previous_problems")  # the re-ask says why
+
+
+def test_a_person_may_knowingly_answer_in_another_language(owner, texts, model):
     reply = only_draft(owner, texts[ZH_TEXTS[0]])
-    assert fake.reply_calls == services.DRAFT_ATTEMPTS
-    assert [f["kind"] for f in reply.policy_flags] == ["language"] and reply.language == "en"
-    # a person may knowingly answer in another language: the language flag alone does not block approval
-    assert services.approve_draft(owner.ctx, reply.pk).status == "approved"
+    edited = services.edit_draft(owner.ctx, reply.pk, "Sorry about the battery, we are looking into it for you.")
+    assert [f["kind"] for f in edited.policy_flags] == ["language"]
+    assert services.approve_draft(owner.ctx, reply.pk).status == "approved"  # the language flag does not block
 
 
 def test_approval_waits_for_moderation(owner, texts, monkeypatch, make_member, django_capture_on_commit_callbacks):
@@ -365,7 +372,7 @@ def test_api_shapes(owner, texts, model):
     assert set(item["sources"]) == {"texts", "snippets", "replies"}
     assert all({"id", "text"} <= set(s) for s in item["sources"]["texts"] + item["sources"]["snippets"])
     assert item["customer_text"] == {**item["customer_text"], "id": text.pk, "text": text.text, "language": "en"}
-    assert item["prompt"] == {"name": "replies/reply", "version": 1} and item["job_id"] == accepted["job_id"]
+    assert item["prompt"] == {"name": "replies/reply", "version": 2} and item["job_id"] == accepted["job_id"]
     base = f"/api/v1/replies/{item['id']}"
     assert api.get(base).json()["id"] == item["id"]
     patched = api.patch(base, {"text": "Thanks! Firmware 2.3.1 fixes it."}, content_type="application/json")

@@ -57,7 +57,7 @@ def test_replies_and_translations_with_the_real_model(make_member, celery_worker
         item = listing["results"][0]
         draft = ReplyDraft.objects.select_related("text").get(pk=item["id"])
         # structure
-        assert item["text"].strip() and item["prompt"] == {"name": "replies/reply", "version": 1} and item["model"]
+        assert item["text"].strip() and item["prompt"] == {"name": "replies/reply", "version": 2} and item["model"]
         assert isinstance(item["points"], list) and 1 <= item["attempts"] <= services.DRAFT_ATTEMPTS
         # grounding: only texts of this workspace, never the text itself
         cited = {s["id"] for s in item["sources"]["texts"]}
