@@ -477,25 +477,26 @@ def _cut(text: str, limit: int) -> str:
 
 def prepare_slots(workspace: Workspace, texts: list[CustomerText], variants: int, seed: int, policy: ReplyPolicy,
                   voice: dict, snippets: list[KnowledgeSnippet]) -> list[Slot]:
+    return [slot for text in texts
+            for slot in slots_for(text, ground(workspace, text, snippets), variants, seed, policy, voice, snippets)]
+
+
+def slots_for(text: CustomerText, grounding: dict, variants: int, seed: int, policy: ReplyPolicy, voice: dict,
+              snippets: list[KnowledgeSnippet]) -> list[Slot]:
+    """The drafts to ask for one text, given its grounding (no database: the quality harness calls it too)."""
     policy_data = {"rules": policy.policy[:POLICY_CHARS] or NO_POLICY, "tone": policy.tone,
                    "sign_off": policy.sign_off, "allowed_promises": list(policy.allowed_promises or [])}
-    slots = []
-    for text in texts:
-        grounding = ground(workspace, text, snippets)
-        language = reply_language(text)
-        shown = [item["ref"] for part in grounding.values() for item in part]
-        material = [(k["ref"], f"{k['title']} {k['text']}") for k in grounding["knowledge"]] + \
-                   [(t["ref"], t["text"]) for t in grounding["similar_texts"]] + \
-                   [(r["ref"], r["reply"]) for r in grounding["earlier_replies"]]
-        variables = {"policy": policy_data, "brand_voice": voice, **grounding,
-                     "reply_language": language_name(language),
-                     "customer": {"text": _cut(text.text, CUSTOMER_CHARS), "source": text.source,
-                                  "rating": text.rating, "product": text.product}}
-        allowed = allowed_for(text, policy, snippets, voice)
-        for variant in range(1, variants + 1):
-            slots.append(Slot(text, variant, seed + 1000 * variant, variables, allowed, language, policy.sign_off,
-                              shown, material))
-    return slots
+    language = reply_language(text)
+    shown = [item["ref"] for part in grounding.values() for item in part]
+    material = [(k["ref"], f"{k['title']} {k['text']}") for k in grounding["knowledge"]] + \
+               [(t["ref"], t["text"]) for t in grounding["similar_texts"]] + \
+               [(r["ref"], r["reply"]) for r in grounding["earlier_replies"]]
+    variables = {"policy": policy_data, "brand_voice": voice, **grounding, "reply_language": language_name(language),
+                 "customer": {"text": _cut(text.text, CUSTOMER_CHARS), "source": text.source, "rating": text.rating,
+                              "product": text.product}}
+    allowed = allowed_for(text, policy, snippets, voice)
+    return [Slot(text, variant, seed + 1000 * variant, variables, allowed, language, policy.sign_off, shown, material)
+            for variant in range(1, variants + 1)]
 
 
 def generate(workspace: Workspace, slots: list[Slot],

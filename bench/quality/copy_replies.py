@@ -1,0 +1,208 @@
+"""Copy and replies keep their contract: the requested language, no placeholders, no unsupported factual claim
+left unflagged, no customer's voice passed off as brand copy.
+
+Dev sets (hand-written, docs/DATA.md): `copy_briefs.jsonl` (briefs in en and zh with a brand voice, the facts
+the brand allows and customer texts), `reply_cases.jsonl` (customer texts in en and zh with a reply policy and
+knowledge snippets) and `contract_outputs.jsonl` (generated-style variants and drafts, each labelled with the
+violations it contains).
+
+- Without the LLM: the checks the pipeline stores (`copy.services.claims_for`, `replies.services.flags_for`,
+  the shared `copy.contract`) run on the labelled outputs; per violation kind, detection precision and recall,
+  and `missed_per_100`: labelled violations the checks did not catch, per 100 outputs.
+- With the LLM: every brief (2 variants) and every reply case goes through the real generation
+  (`copy.services.generate` with its re-asks, then `claims_for`; `replies.services.generate`) and what would be
+  stored is checked again: `violations_per_100` counts kept items in the wrong language, with a placeholder, or
+  with an unsupported claim or a customer's voice that carries no flag (target 0). `failed_per_100`: items
+  the pipeline failed with a sentence instead (the honest outcome for a model that cannot do it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from .common import QualityContext, load_jsonl, ratio
+
+WRONG_LANGUAGE, PLACEHOLDER, UNSUPPORTED, CUSTOMER_VOICE = ("wrong_language", "placeholder", "unsupported_claim",
+                                                             "customer_voice")
+KINDS = (WRONG_LANGUAGE, PLACEHOLDER, UNSUPPORTED, CUSTOMER_VOICE)
+COPY_VARIANTS = 2
+
+
+def evaluate(ctx: QualityContext) -> dict[str, Any]:
+    briefs = {row["id"]: row for row in load_jsonl("copy_briefs.jsonl")}
+    cases = {row["id"]: row for row in load_jsonl("reply_cases.jsonl")}
+    result: dict[str, Any] = {"briefs": len(briefs), "reply_cases": len(cases)}
+    result["detection"] = _detection(ctx.sample(load_jsonl("contract_outputs.jsonl")), briefs, cases)
+    if ctx.use_llm:
+        started = time.monotonic()
+        result["generated"] = _generated(ctx, list(briefs.values()), list(cases.values()))
+        result["generated"]["seconds"] = round(time.monotonic() - started, 1)
+    return result
+
+
+# --- the pieces of each app the checks need, built from a dev-set row (no database) -------------------------
+
+def _brief(row: dict):
+    from apps.copy.models import DEFAULT_LOCALE
+    from apps.copy.services import Brief
+
+    b = row["brief"]
+    return Brief(product=b["product"], audience=b["audience"], goal=b["goal"], channel=b["channel"],
+                 tone=b.get("tone", ""), length=b.get("length", "short"), key_message=" ".join(row["allowed_facts"]),
+                 variants=COPY_VARIANTS, language=row["language"], locale=DEFAULT_LOCALE[row["language"]])
+
+
+def _voice(row: dict) -> dict:
+    return {"formality": 3, "playfulness": 3, "enthusiasm": 3, "reading_level": "general", "words_to_use": [],
+            "words_to_avoid": [], "samples": [], **row["brand_voice"]}
+
+
+def _grounding(row: dict) -> dict:
+    return {"quotes": [{"id": i, "text": text} for i, text in enumerate(row["customer_texts"], 1)], "themes": []}
+
+
+def _reply_parts(row: dict, pk: int):
+    from apps.corpus.models import CustomerText
+    from apps.replies.models import KnowledgeSnippet, ReplyPolicy
+
+    text = CustomerText(pk=pk, text=row["customer_text"], language=row["language"], rating=row.get("rating"),
+                        source="review", product="")
+    policy = ReplyPolicy(policy=row["policy"]["policy"], tone=row["policy"]["tone"],
+                         sign_off=row["policy"]["sign_off"], allowed_promises=row["policy"]["allowed_promises"])
+    snippets = [KnowledgeSnippet(pk=i, title=k["title"], body=k["body"]) for i, k in enumerate(row["knowledge"], 1)]
+    return text, policy, snippets
+
+
+def copy_violations(text: str, claims: list[dict], language: str) -> set[str]:
+    """The contract violations the checks find in a copy variant: its language, and the kinds of its claims."""
+    from apps.copy import contract
+
+    kinds = {c["kind"] for c in claims}
+    found = {WRONG_LANGUAGE} if contract.language_problem(text, language) else set()
+    if contract.PLACEHOLDER in kinds:
+        found.add(PLACEHOLDER)
+    if kinds & set(contract.FACT_KINDS):
+        found.add(UNSUPPORTED)
+    if kinds & {contract.CUSTOMER_VOICE, contract.VERBATIM}:
+        found.add(CUSTOMER_VOICE)
+    return found
+
+
+def reply_violations(body: str, flags: list[dict], language: str) -> set[str]:
+    """The contract violations the checks find in a reply draft: its language, and its flags. Any flag on a fact
+    or an offer (an invented number, a refund the policy does not allow, an unsupported warranty) is an
+    unsupported claim."""
+    from apps.copy import contract
+
+    kinds = {f["kind"] for f in flags}
+    found = {WRONG_LANGUAGE} if contract.language_problem(body, language) else set()
+    if contract.PLACEHOLDER in kinds:
+        found.add(PLACEHOLDER)
+    if kinds - {"banned_word", "language", contract.PLACEHOLDER}:
+        found.add(UNSUPPORTED)
+    return found
+
+
+def _in_text(text: str, language: str, support, customers: list[str]) -> set[str]:
+    """Every violation present in a text, whatever was flagged."""
+    from apps.copy import contract
+
+    found = {WRONG_LANGUAGE} if contract.language_problem(text, language) else set()
+    if contract.find_placeholders(text):
+        found.add(PLACEHOLDER)
+    if contract.find_unsupported_facts(text, support):
+        found.add(UNSUPPORTED)
+    if customers and contract.find_customer_voice(text, customers):
+        found.add(CUSTOMER_VOICE)
+    return found
+
+
+def _copy_claims(text: str, brief, voice: dict, grounding: dict) -> list[dict]:
+    from apps.copy.services import claims_for
+
+    parts = text.split("\n\n")
+    headline, cta = parts[0], parts[-1] if len(parts) > 2 else ""
+    body = "\n\n".join(parts[1:-1]) if len(parts) > 2 else "\n\n".join(parts[1:])
+    return claims_for(headline, body, cta, grounding, brief, voice)
+
+
+# --- without the LLM: detection on hand-labelled outputs ---------------------------------------------------------
+
+def _detection(outputs: list[dict], briefs: dict, cases: dict) -> dict[str, Any]:
+    from apps.replies import services as replies
+
+    counts = {kind: Counter() for kind in KINDS}
+    missed = 0
+    for i, row in enumerate(outputs, 1):
+        if row["app"] == "copy":
+            brief_row = briefs[row["case"]]
+            brief = _brief(brief_row)
+            claims = _copy_claims(row["text"], brief, _voice(brief_row), _grounding(brief_row))
+            found = copy_violations(row["text"], claims, brief.language)
+        else:
+            case = cases[row["case"]]
+            text, policy, snippets = _reply_parts(case, i)
+            allowed = replies.allowed_for(text, policy, snippets, {"words_to_avoid": []})
+            flags = replies.flags_for(row["text"], allowed, case["language"])
+            found = reply_violations(row["text"], flags, case["language"])
+        labelled = set(row["violations"])
+        for kind in KINDS:
+            counts[kind][("tp" if kind in labelled else "fp") if kind in found else
+                         ("fn" if kind in labelled else "tn")] += 1
+        missed += len(labelled - found)
+    report: dict[str, Any] = {"outputs": len(outputs), "missed_per_100": round(100 * missed / max(1, len(outputs)), 2)}
+    for kind, c in counts.items():
+        report[kind] = {"labelled": c["tp"] + c["fn"], "precision": ratio(c["tp"], c["tp"] + c["fp"]),
+                        "recall": ratio(c["tp"], c["tp"] + c["fn"])}
+    return report
+
+
+# --- with the LLM: the real generation, then what would reach a user ---------------------------------------------
+
+def _generated(ctx: QualityContext, briefs: list[dict], cases: list[dict]) -> dict[str, Any]:
+    from apps.copy import contract
+    from apps.copy import services as copy
+    from apps.replies import services as replies
+
+    briefs, cases = (ctx.sample(briefs, 6), ctx.sample(cases, 8)) if ctx.fast else (briefs, cases)
+    items = failed = flagged = 0
+    unflagged: Counter = Counter()
+    failures: list[str] = []
+    for row in briefs:
+        brief, voice, grounding = _brief(row), _voice(row), _grounding(row)
+        slots = [(p, 7919 * p) for p in range(1, COPY_VARIANTS + 1)]
+        generation = copy.generate(None, brief, voice, grounding, slots)
+        items += COPY_VARIANTS
+        failed += COPY_VARIANTS - len(generation.drafted)
+        failures += [n for n in generation.notes if "failed" in n or "dropped" in n]
+        for drafted in generation.drafted.values():
+            d = drafted.draft
+            text = copy.compose(d.headline, d.body, d.call_to_action)
+            claims = copy.claims_for(d.headline, d.body, d.call_to_action, grounding, brief, voice)
+            flagged += bool(claims)
+            sources, quotes = copy.support_for(grounding, brief, voice)
+            present = _in_text(text, brief.language, contract.support_from(sources), quotes)
+            # a flagged claim reaches the user marked; the wrong language is never acceptable
+            unflagged.update(present - (copy_violations(text, claims, brief.language) - {WRONG_LANGUAGE}))
+    for i, row in enumerate(cases, 1):
+        text, policy, snippets = _reply_parts(row, 100000 + i)
+        voice = {"formality": 3, "playfulness": 2, "enthusiasm": 3, "reading_level": "general", "words_to_use": [],
+                 "words_to_avoid": [], "tone": policy.tone}
+        grounding = {"knowledge": [{"ref": f"snippet:{s.pk}", "title": s.title, "text": s.body} for s in snippets],
+                     "similar_texts": [], "earlier_replies": []}
+        slots = replies.slots_for(text, grounding, 1, 7919, policy, voice, snippets)
+        generation = replies.generate(None, slots)
+        items += 1
+        failed += len(generation.failed)
+        failures += [n for n in generation.notes if "no draft" in n]
+        for drafted in generation.drafted.values():
+            flagged += bool(drafted.flags)
+            present = _in_text(drafted.body, row["language"], slots[0].allowed.support, [])
+            unflagged.update(present - (reply_violations(drafted.body, drafted.flags, row["language"])
+                                        - {WRONG_LANGUAGE}))
+    per_100 = round(100 * sum(unflagged.values()) / max(1, items), 2)
+    return {"items": items, "violations_per_100": per_100, "unflagged": dict(unflagged),
+            "failed_per_100": round(100 * failed / max(1, items), 2), "flagged_items": flagged,
+            "failure_notes": failures[:10]}
