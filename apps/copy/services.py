@@ -796,7 +796,7 @@ def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
     texts = {t.pk: t for t in cleared.filter(pk__in=wanted)}
     signals = _signals_of(list(texts))
     # Each text says whether it complains or asks: the model can tell what is missing from what is there.
-    quotes = [{**_quote(texts[i], None), **dict(zip(("sentiment", "intent"), signals.get(i, ("", ""))))}
+    quotes = [{**_quote(texts[i], None), **dict(zip(("sentiment", "intent", "score"), signals.get(i, ("", "", None))))}
               for i in wanted if i in texts][:IDEA_QUOTES]
     shown = {q["id"] for q in quotes}
     findings = [{"kind": i.kind, "title": i.title, "detail": i.detail[:200],
@@ -804,24 +804,24 @@ def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
     return findings, quotes
 
 
-def _signals_of(text_ids: list[int]) -> dict[int, tuple[str, str]]:
-    return {pk: (sentiment, intent) for pk, sentiment, intent in TextAnalysis.objects.filter(
-        text_id__in=text_ids).values_list("text_id", "sentiment", "intent")}
+def _signals_of(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
+    return {pk: (sentiment, intent, score) for pk, sentiment, intent, score in TextAnalysis.objects.filter(
+        text_id__in=text_ids).values_list("text_id", "sentiment", "intent", "sentiment_score")}
 
 
-def _requested_features(workspace: Workspace, quotes: list[dict]) -> list[str]:
+def _requested_features(workspace: Workspace) -> list[str]:
     """What customers ask for (key phrases of request texts): an idea must not say the product has it."""
     texts = list(TextAnalysis.objects.filter(workspace=workspace, intent="feature_request").values_list(
         "text__text", flat=True)[:2000])
-    texts += [q["text"] for q in quotes if evidence.is_request(evidence.TextFacts(q["text"], q["sentiment"],
-                                                                                   q["intent"]))]
+    recent = analysable_texts(workspace).order_by("-pk").values_list("text", flat=True)[:5000]
+    texts += [t for t in recent if evidence.REQUEST_CUES.search(t)]
     return evidence.requested_features(texts)
 
 
 def _checked_ideas(ideas: IdeaList, quotes: list[dict], requested: list[str]) -> tuple[IdeaList, evidence.SupportCount]:
     """A copy of `ideas` keeping what the shown texts support: ideas cite pain or requests, and never present a
     requested feature as existing (apps.insights.evidence)."""
-    texts = {q["id"]: evidence.TextFacts(q["text"], q["sentiment"], q["intent"]) for q in quotes}
+    texts = {q["id"]: evidence.TextFacts(q["text"], q["sentiment"], q["intent"], q["score"]) for q in quotes}
     checked = ideas.model_copy(deep=True)
     checked.product_ideas, count = evidence.check_findings(
         [d for d in checked.product_ideas if d.title.strip()], evidence.IDEA, texts, requested=requested)
@@ -843,7 +843,7 @@ def generate_ideas(idea_set_id: int) -> None:
         _fail_ideas(idea_set, "The analysis these ideas were drawn from was deleted; start again.")
         return
     findings, quotes = _idea_material(idea_set)
-    requested = _requested_features(idea_set.workspace, quotes)
+    requested = _requested_features(idea_set.workspace)
     from apps.insights.services import settings_for
 
     variables = {"product_context": settings_for(idea_set.workspace).product_context, "findings": findings,

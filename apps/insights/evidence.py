@@ -19,12 +19,13 @@ PAIN, PRAISE, REQUEST, COMPETITOR, OPPORTUNITY, IDEA = (
     "pain_point", "praise", "feature_request", "competitor", "opportunity", "product_idea")
 
 NEGATIVE_LIKE = ("negative", "mixed")  # a mixed text (5 stars, "stopped working") still carries a pain
+MIN_SCORE = 0.1  # a sentiment this close to 0 is a guess: it supports neither a pain nor a praise
 
 # A text asks for something: the classifier's intent, or one of these cues (English and Chinese).
 REQUEST_CUES = re.compile(
     r"\b(please (add|make|bring|let|give|support)|(would|'d) (love|like|be (great|nice|good))|i wish|wish (it|there|"
     r"you|they)|if only|feature request|could you (add|make)|can you (add|make)|should (add|have|support|come|offer)|"
-    r"needs? (a|an|to|some|more)|hope you add|add support|it'd be nice|why (is there|isn't there|can't i|no)|"
+    r"(?<!no )needs? (a|an|some|more)|hope you add|add support|it'd be nice|why (is there|isn't there|can't i|no)|"
     r"there'?s no|there is no|no way to|doesn'?t (have|support|offer)|lacks?|missing|want(ed)? (a|an|to be able))\b"
     r"|希望|建议|能不能|能否|要是有|如果有|期待|增加|加个|加一个|支持一下",
     re.IGNORECASE,
@@ -32,7 +33,8 @@ REQUEST_CUES = re.compile(
 
 # What follows a request cue is what is asked for ("please add [USB-C charging]").
 _ASKED = re.compile(
-    r"\b(?:please add|add(?:ing)? support for|add|wish (?:it|there|they|you) (?:had|has|was|were|would have|came with)|"
+    r"\b(?:please (?:add|make|bring)|add(?:ing)? support for|add|wish (?:it|there|they|you|the \w+|my \w+) "
+    r"(?:had|has|was|were|would have|came with|supported)|"
     r"i wish for|would love|'d love|would like|need(?:s)?|should (?:have|add|support|come with|offer)|"
     r"doesn'?t (?:have|support|offer)|lacks?|missing|there'?s no|there is no|is there no|isn'?t there|no way to|"
     r"if only it had|"
@@ -43,8 +45,7 @@ _STOP = frozenset(
     "a an the and or but to of for in on at by with it its it's is are be was were this that these those my our "
     "your their i we you they me us them so too very really just please add have has had get got some any more "
     "also then than there here would could should will can like love want need wish option way ability feature "
-    "support thing things product lamp app device one".split())
-_GENERIC = frozenset("mode setting settings function version model button update color colour size".split())
+    "support thing things product lamp app device one no not every".split())
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+\-]*[A-Za-z0-9+]|[A-Za-z0-9]")
 # Wording that presents something as already there ("the lamp has", "with its", "thanks to the existing").
 _PRESENT = re.compile(
@@ -63,6 +64,7 @@ class TextFacts:
     text: str
     sentiment: str = ""
     intent: str = ""
+    score: float | None = None  # -1 .. 1; None when unknown
     theme_id: int | None = None
 
 
@@ -98,12 +100,17 @@ def is_request(facts: TextFacts) -> bool:
     return facts.intent == "feature_request" or bool(REQUEST_CUES.search(facts.text))
 
 
+def _clear(facts: TextFacts) -> bool:
+    return facts.score is None or facts.sentiment == "mixed" or abs(facts.score) >= MIN_SCORE
+
+
 def is_pain(facts: TextFacts) -> bool:
-    return facts.sentiment in NEGATIVE_LIKE or (facts.intent == "complaint" and facts.sentiment != "positive")
+    return facts.sentiment in NEGATIVE_LIKE and _clear(facts)
 
 
 def is_praise(facts: TextFacts) -> bool:
-    return facts.sentiment == "positive" or (facts.intent == "praise" and facts.sentiment not in NEGATIVE_LIKE)
+    mixed_praise = facts.sentiment == "mixed" and facts.intent == "praise"  # "great sound, weak battery"
+    return _clear(facts) and (facts.sentiment == "positive" or mixed_praise)
 
 
 def names(text: str, name: str) -> bool:
@@ -180,8 +187,10 @@ def _content_tokens(phrase: str) -> list[str]:
 
 
 def requested_features(texts: list[str]) -> list[str]:
-    """Key phrases of what request texts ask for, lowercased: the phrase after the cue ("usb-c charging")
-    and its distinctive words (a word with a digit, a hyphen or a capital: "usb-c"; else the head noun: "timer")."""
+    """Key phrases of what request texts ask for, lowercased: the phrase after a cue ("please add [usb-c
+    charging]") with its distinctive words (a word with a digit, a hyphen or a capital: "usb-c"; a plain word
+    alone, "charging", would catch too much), and every pair of adjacent content words ("wireless charging"),
+    since requests are often phrased without a cue ("no wireless charging?")."""
     keys: set[str] = set()
     for text in texts:
         for match in _ASKED.finditer(text):
@@ -191,8 +200,10 @@ def requested_features(texts: list[str]) -> list[str]:
             keys.add(" ".join(tokens).lower())
             marked = [t for t in tokens if re.search(r"[0-9\-+]|[A-Z]", t[1:]) or (t.isupper() and len(t) > 1)]
             keys.update(t.lower() for t in marked)
-            if not marked and len(tokens[-1]) > 3 and tokens[-1].lower() not in _GENERIC:
-                keys.add(tokens[-1].lower())
+        words = [w.lower() for w in _TOKEN.findall(text)]
+        for first, second in zip(words, words[1:]):
+            if first not in _STOP and second not in _STOP and not first.isdigit() and not second.isdigit():
+                keys.add(f"{first} {second}")
     return sorted(k for k in keys if len(k) > 2)
 
 

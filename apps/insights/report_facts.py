@@ -208,6 +208,10 @@ def unknown_names(sentence: str, known: set[str]) -> list[str]:
     return found
 
 
+def _names(sentence: str, name: str) -> bool:
+    return bool(name.strip()) and re.search(rf"(?<![\w]){re.escape(name.strip())}(?![\w])", sentence, re.I) is not None
+
+
 @dataclass
 class BodyCheck:
     body: str
@@ -218,9 +222,10 @@ class BodyCheck:
 
 
 def check_body(summary: str, facts: ReportFacts, texts: list[str], known_names: list[str],
-               competitors_kept: bool) -> BodyCheck:
-    """The model's summary sentences that pass: no invented number, no name absent from the texts, no word
-    on competitors unless a competitor claim survived its evidence check. At most BODY_SENTENCES."""
+               competitors: list[str], kept_competitors: list[str]) -> BodyCheck:
+    """The model's summary sentences that pass: no invented number, no name absent from the texts, and a
+    sentence on competitors (the word, or a tracked competitor's name) only when it names a competitor whose
+    claim survived its evidence check. At most BODY_SENTENCES."""
     allowed = allowed_numbers(facts, texts)
     known = vocabulary([*texts, *known_names, *(t.label for t in facts.themes)])
     check = BodyCheck(body="")
@@ -234,7 +239,8 @@ def check_body(summary: str, facts: ReportFacts, texts: list[str], known_names: 
             check.dropped_names += 1
             check.names.extend(unknown)
             continue
-        if not competitors_kept and _COMPETITION.search(sentence):
+        about_rivals = _COMPETITION.search(sentence) or any(_names(sentence, c) for c in competitors)
+        if about_rivals and not any(_names(sentence, c) for c in kept_competitors):
             check.dropped_competition += 1
             continue
         kept.append(sentence)

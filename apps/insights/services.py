@@ -406,7 +406,7 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
 
     def quote(index: int) -> dict:  # the per-text signals let the model cite praise for praise, pain for pain
         pk = rows[index][0]
-        sentiment, intent = signals.get(pk, ("", ""))
+        sentiment, intent, _ = signals.get(pk, ("", "", 0.0))
         return {**_quote(rows, index), "theme": labels.get(theme_of.get(pk), ""), "sentiment": sentiment,
                 "intent": intent}
 
@@ -433,9 +433,9 @@ def _previous_counts(run: AnalysisRun) -> dict[int, tuple[int, int]]:
         run_id=run.previous_id).values_list("theme_id", "size", "negative")}
 
 
-def _signals(text_ids: list[int]) -> dict[int, tuple[str, str]]:
-    return {pk: (sentiment, intent) for pk, sentiment, intent in TextAnalysis.objects.filter(
-        text_id__in=text_ids).values_list("text_id", "sentiment", "intent")}
+def _signals(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
+    return {pk: (sentiment, intent, score) for pk, sentiment, intent, score in TextAnalysis.objects.filter(
+        text_id__in=text_ids).values_list("text_id", "sentiment", "intent", "sentiment_score")}
 
 
 def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult],
@@ -446,17 +446,18 @@ def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, res
     cited = {i for f in findings for i in f.evidence}
     text_of = {rows[i][0]: rows[i][1] for i in range(len(rows))}
     signals = _signals(list(cited))
-    texts = {pk: evidence.TextFacts(text_of[pk], *signals.get(pk, ("", "")), theme_id=theme_of.get(pk))
+    texts = {pk: evidence.TextFacts(text_of[pk], *signals.get(pk, ("", "", None)), theme_id=theme_of.get(pk))
              for pk in cited if pk in text_of}
     count = evidence.check_theme_analyses(analyses, [r.theme.pk for r in results], texts)
     requests = list(TextAnalysis.objects.filter(workspace=run.workspace, intent="feature_request").values_list(
         "text__text", flat=True)[:2000])
-    requests += [t.text for t in texts.values() if evidence.is_request(t)]
+    requests += [r[1] for r in rows if evidence.REQUEST_CUES.search(r[1])]  # what customers ask for
     body = None
     if draft is not None:
         count.add(evidence.check_report(draft, texts, evidence.requested_features(requests)))
         body = report_facts.check_body(draft.summary, facts, [r[1] for r in rows],
-                                       [settings.product_context, *settings.competitors], bool(draft.competitors))
+                                       [settings.product_context], settings.competitors,
+                                       [c.name for c in draft.competitors])
         draft.summary = body.body
     notes = evidence.notes_for(count)
     if body is not None and body.dropped_numbers:
