@@ -60,7 +60,8 @@ logger = logging.getLogger(__name__)
 SCREEN_CHUNK = 1000  # texts per fast-stage chunk (one profanity call, one bulk insert)
 JUDGE_BATCH = 32  # cases per LLM task: one `run_many` keeps them all in flight
 BULK_CHUNK = 500  # cases per transaction of a bulk decision
-JUDGE_MAX_CHARS = 1500  # the judge sees the start of very long texts (the model's context is small)
+JUDGE_MAX_CHARS = 1500  # what the judge sees of a long text: windows around what the detectors flagged
+JUDGE_WINDOW = 300  # characters around each flagged span
 MAX_TEXT_CHARS = 20_000
 VOCABULARY_SAMPLE = 2000
 SUBJECT_TYPE = re.compile(r"[a-z][a-z_]{0,29}")
@@ -89,6 +90,7 @@ class Subject:
     original_text: str | None = None  # before redaction (customer texts), for personal data
     language: str = ""
     source: str = ""
+    allowed_calls_to_action: tuple[str, ...] = ()  # generated copy: what its brief asks readers to do
 
 
 @dataclass(frozen=True)
@@ -191,8 +193,16 @@ def locate_span(span: str, text: str) -> tuple[str, int | None, int | None]:
     return text[m.start():m.end()], m.start(), m.end()
 
 
+def person_must_decide(signals: list[Signal]) -> bool:
+    """A threat or hate hit (certain or not) is never cleared by the LLM alone: a small model misses veiled
+    threats ("watch your back", 你等着), and approving one is the costliest mistake moderation can make."""
+    return any(s.category == detectors.VIOLENCE or s.detector.startswith("hate.") for s in signals)
+
+
 def judged_fields(case: ModerationCase, output: JudgeVerdict, policy: PolicySnapshot) -> dict[str, Any]:
-    """Certain fast evidence plus the judge's verdict; the judge settles every candidate."""
+    """Certain fast evidence plus the judge's verdict, within two limits: the judge alone never hides a text
+    on which the detectors found nothing certain to act on (it can queue it for a person), and it never
+    approves a text with a threat or hate hit (a person decides)."""
     fast = _signals_of(case.signals)
     categories = list(dict.fromkeys(output.categories))
     severity = output.severity if categories else 0
@@ -203,6 +213,13 @@ def judged_fields(case: ModerationCase, output: JudgeVerdict, policy: PolicySnap
     if not span and any(scores.values()):
         span, start, end = _strongest_span([s for s in fast.signals if s.certain], case.text)
     action, _ = policy.action_for(scores)
+    certain_action, _ = policy.action_for(fast.certain_scores)
+    if action == Action.HIDE and certain_action == Action.ALLOW:
+        action = Action.QUEUE
+    if action == Action.ALLOW and person_must_decide(fast.signals):
+        action = Action.QUEUE
+        for s in fast.signals:
+            scores[s.category] = max(scores.get(s.category, 0), s.severity)
     rationale = output.rationale.strip() or "The LLM judge gave no reason."
     return _verdict_fields(action, scores, stage=Stage.LLM, rationale=rationale, offending_span=span,
                            span_start=start, span_end=end, llm_error="")
@@ -245,7 +262,8 @@ def detector_context(workspace: Workspace) -> DetectorContext:
 
 def _fast_stage(workspace: Workspace, subjects: Sequence[Subject], policy: PolicySnapshot,
                 context: DetectorContext) -> list[dict[str, Any]]:
-    results = detectors.screen_batch([ScreenInput(s.text, s.original_text, s.language) for s in subjects], context)
+    results = detectors.screen_batch([ScreenInput(s.text, s.original_text, s.language, s.allowed_calls_to_action)
+                                      for s in subjects], context)
     fields = []
     for subject, result in zip(subjects, results, strict=True):
         judge = needs_judge(result, policy)
@@ -353,9 +371,38 @@ def queue_judging(case_ids: list[int], job_id: str | None) -> int:
     return len(batches)
 
 
+def judge_excerpt(text: str, spans: Sequence[tuple[int, int]], max_chars: int = JUDGE_MAX_CHARS,
+                  window: int = JUDGE_WINDOW) -> str:
+    """What the judge reads of `text`: all of it when short; otherwise windows of about `window` characters
+    around each flagged span (merged where they overlap, joined by " … "), then the start, up to `max_chars`.
+    A threat on page three of a long ticket is what the judge must see, not the greeting."""
+    if len(text) <= max_chars:
+        return text
+    half = window // 2
+    windows: list[list[int]] = []
+    for start, end in sorted((max(0, s - half), min(len(text), e + half)) for s, e in spans):
+        if windows and start <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], end)
+        else:
+            windows.append([start, end])
+    if not windows:
+        windows = [[0, window]]
+    parts, used = [], 0
+    for start, end in windows:
+        end = min(end, start + max_chars - used)
+        if end <= start:
+            break
+        parts.append(text[start:end].strip())
+        used += end - start
+    if used < max_chars and windows[0][0] > 0:  # room left: the opening says what the text is about
+        parts.insert(0, text[:min(windows[0][0], max_chars - used)].strip())
+    return " … ".join(p for p in parts if p)
+
+
 def judge_request(case: ModerationCase) -> LLMRequest:
     hints = [{"category": s["category"], "why": s["reason"]} for s in case.signals if not s["certain"]]
-    return LLMRequest("moderation/judge", 1, {"text": case.text[:JUDGE_MAX_CHARS], "hints": hints}, JudgeVerdict,
+    spans = [(s["start"], s["end"]) for s in case.signals if s.get("start") is not None and s.get("end") is not None]
+    return LLMRequest("moderation/judge", 2, {"text": judge_excerpt(case.text, spans), "hints": hints}, JudgeVerdict,
                       max_tokens=400)  # room for a Chinese rationale and span at their maximum
 
 
@@ -544,16 +591,21 @@ def screening_summary(job: Job) -> dict[str, Any]:
 
 
 def moderate_generated_many(workspace: Workspace, subject_type: str, items: Sequence[tuple[str | int, str]], *,
-                            language: str = "", source: str = "", wait_for_llm: bool = False) -> list[Verdict]:
+                            language: str = "", source: str = "", wait_for_llm: bool = False,
+                            allowed_calls_to_action: Sequence[str] = ()) -> list[Verdict]:
     """Moderate texts another app generated, synchronously: the fast stage, then the LLM judge (one
     `run_many`) for what it cannot settle. Returns one Verdict per item, in order. A subject moderated again
     (a new version of the same variant) gets a fresh verdict. When no model server answers, the unsettled
     texts go to the human queue (status "pending"), or LLMUnavailable is raised with `wait_for_llm` (for
-    callers inside an LLM task that would rather retry)."""
+    callers inside an LLM task that would rather retry).
+
+    `allowed_calls_to_action`: the phrases the text's brief asks readers to act on ("Pre-order now", "Book a
+    demo"); copy is not spam for asking what its brief asks. Other spam evidence (links, prizes, …) still counts."""
     if subject_type == CUSTOMER_TEXT or not SUBJECT_TYPE.fullmatch(subject_type):
         raise ValueError(f"subject_type must be a lower-case name such as 'copy_variant', not {subject_type!r}.")
+    allowed = tuple(p for p in allowed_calls_to_action if p and p.strip())
     subjects = [Subject(subject_type, str(sid), (text or "")[:MAX_TEXT_CHARS], None, language,
-                        source or subject_type) for sid, text in items]
+                        source or subject_type, allowed) for sid, text in items]
     cases = screen_subjects(workspace, subjects, replace=True)
     screening = [c for c in cases if c.status == CaseStatus.SCREENING]
     for case in screening:
@@ -564,10 +616,11 @@ def moderate_generated_many(workspace: Workspace, subject_type: str, items: Sequ
 
 
 def moderate_generated(workspace: Workspace, subject_type: str, subject_id: str | int, text: str, *,
-                       language: str = "", source: str = "", wait_for_llm: bool = False) -> Verdict:
+                       language: str = "", source: str = "", wait_for_llm: bool = False,
+                       allowed_calls_to_action: Sequence[str] = ()) -> Verdict:
     """One generated text; see moderate_generated_many. `verdict.approved` says whether it may be shown."""
     return moderate_generated_many(workspace, subject_type, [(subject_id, text)], language=language, source=source,
-                                   wait_for_llm=wait_for_llm)[0]
+                                   wait_for_llm=wait_for_llm, allowed_calls_to_action=allowed_calls_to_action)[0]
 
 
 # --- people's decisions ----------------------------------------------------------------------------------

@@ -62,14 +62,22 @@ def test_threats():
     assert certain("弄死你们这些骗子", language="zh")[detectors.VIOLENCE] == 2
     # Two weak cues are a clear threat; one is a candidate only.
     assert certain("Fix it or else. This is your last warning.", language="en")[detectors.VIOLENCE] == 2
-    assert candidates("You will regret buying this lamp", language="en") == {detectors.VIOLENCE}
-    assert not screen("This battery is killing me, it dies every evening", language="en").signals
+    assert candidates("Watch your back, I don't forget faces.", language="en") == {detectors.VIOLENCE}
+    # Review idioms are not threats: a violent verb needs a person as its target.
+    for text in ("This battery is killing me, it dies every evening", "You will regret buying this lamp",
+                 "The killer feature is the timer", "I could kill for a longer cable", "I'll beat any price you find",
+                 "快递慢得要死", "这耳机音质杀疯了", "打死我也不买第二次"):
+        assert not screen(text).signals, text
 
 
 def test_self_harm():
     assert certain("honestly I want to kill myself, nothing works", language="en")[detectors.SELF_HARM] == 2
-    assert candidates("this app makes me want to die lol", language="en") == {detectors.SELF_HARM}
+    assert candidates("this app makes me want to die", language="en") == {detectors.SELF_HARM}
+    assert not screen("this app makes me want to die lol", language="en").signals  # laughter: a figure of speech
     assert detectors.SELF_HARM in candidates("最近压力太大想死", language="zh")
+    # Urging someone to harm themself is severe, in both languages.
+    for text in ("go kill yourself, useless support bot", "kys", "赶紧去死吧你", "你这种人就应该跳楼"):
+        assert certain(text)[detectors.SELF_HARM] == 3, text
 
 
 def test_sexual():
@@ -109,17 +117,21 @@ def test_personal_data_left_in_the_text():
     assert certain("call me on +44 7700 900461, name's Jamal Okafor", language="en")[detectors.PERSONAL_DATA] == 2
 
 
-def test_personal_data_already_redacted_is_mild():
+def test_personal_data_already_redacted_is_still_flagged():
+    """Redaction keeps contact details out of analysis, but the original a customer posted holds them: a person
+    reviews it (severity 2). A redacted name alone is mild."""
     text = customer("Hi, my name is Rebecca Thornton. You can reach me at rebecca.thornton@example.com or call "
                     "+44 7700 900461 anytime.")
     result = screen(**text, language="en")
-    assert result.certain_scores == {detectors.PERSONAL_DATA: 1}
+    assert result.certain_scores == {detectors.PERSONAL_DATA: 2}
     kinds = {s.detector for s in result.signals}
     assert {"pii.redacted.email", "pii.redacted.phone", "pii.redacted.name"} <= kinds
-    # A North American number with its area code in brackets is redacted on import too: mild, not a problem.
+    assert certain(**customer("Thanks for the quick fix! Regards, Rebecca"), language="en") == {
+        detectors.PERSONAL_DATA: 1}
+    # A North American number with its area code in brackets is redacted on import too.
     bracketed = customer("Call me at (415) 555-0132 anytime.")
     assert "555-0132" not in bracketed["text"] and "[PHONE]" in bracketed["text"]
-    assert certain(**bracketed, language="en")[detectors.PERSONAL_DATA] == 1
+    assert certain(**bracketed, language="en")[detectors.PERSONAL_DATA] == 2
     # Where no redaction ran, the same number is a clear problem.
     assert certain("Call me at (415) 555-0132 anytime.")[detectors.PERSONAL_DATA] == 2
     # Generated copy is not redacted: an address in it is a clear problem.

@@ -47,13 +47,13 @@ def test_a_new_version_gets_a_fresh_verdict(owner):
 
 
 def test_without_a_model_server_unsure_copy_waits_for_a_person(owner, no_model_server):
-    verdict = services.moderate_generated(owner.workspace, "reply_draft", 5, "You will regret buying this lamp")
+    verdict = services.moderate_generated(owner.workspace, "reply_draft", 5, "Watch your back, I don't forget faces.")
     assert verdict.status == "pending" and verdict.stage == "fast"
     case = ModerationCase.objects.get(pk=verdict.case_id)
     assert case.status == "pending" and "unreachable" in case.llm_error
     assert "violence" in case.categories  # the suspicion is kept so the queue can be filtered by it
     with pytest.raises(services.LLMUnavailable):
-        services.moderate_generated(owner.workspace, "reply_draft", 6, "You will regret this", wait_for_llm=True)
+        services.moderate_generated(owner.workspace, "reply_draft", 6, "Watch your back.", wait_for_llm=True)
 
 
 def test_decisions_are_announced_to_the_owner_of_the_subject(owner, django_capture_on_commit_callbacks):

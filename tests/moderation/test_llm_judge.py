@@ -29,11 +29,12 @@ def test_the_judge_returns_a_schema_valid_verdict(owner, llm_base_url):
 
 
 def test_an_ambiguous_text_is_decided_by_the_llm_stage(owner, llm_base_url):
-    text = "You will regret buying this lamp, the battery died in a day"
+    text = "Watch your back, the battery died in a day and I don't forget faces"
     verdict = services.moderate_generated(owner.workspace, "reply_draft", "amb-1", text, wait_for_llm=True)
     case = ModerationCase.objects.get(pk=verdict.case_id)
     assert case.stage == verdict.stage == "llm"
-    assert case.status in ("approved", "pending") and case.llm_error == ""
+    # A threat hit is never approved by the judge alone, and the judge alone never hides: a person decides.
+    assert case.status == "pending" and verdict.status == "pending" and case.llm_error == ""
     assert case.rationale
     # A span the judge quotes must occur in the text; anything else was cleared.
     if case.offending_span:
