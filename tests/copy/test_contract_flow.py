@@ -1,0 +1,79 @@
+"""The contract in the copy pipeline, with the scripted model of test_copy_flow: the wrong language or a
+placeholder is asked again once, then the variant fails with a sentence (never kept); unsupported claims and a
+customer's voice are flagged on the stored variant, each claim once."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.copy import services
+from tests.copy.test_copy_flow import CLEAN, ZH, FakeModel, generate, use_model
+from tests.copy.test_copy_flow import texts as texts  # noqa: PLC0414  (the fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+class Scripted(FakeModel):
+    """Copy answers in the order given (the last one repeats)."""
+
+    def __init__(self, answers: list[dict]):
+        super().__init__(content=answers[0])
+        self.answers = answers
+
+    @property
+    def content(self) -> dict:
+        return self.answers[min(max(self.copy_calls - 1, 0), len(self.answers) - 1)]
+
+    @content.setter
+    def content(self, value: dict) -> None:
+        pass
+
+
+ENGLISH_FOR_ZH = {"headline": "Warm light for late reading", "body": "Expert battery replacement service, "
+                  "plus free shipping and returns.", "call_to_action": "Pre-order"}
+PLACEHOLDER = {"headline": "Questions?", "body": "Contact us at [PHONE] or email us at [EMAIL].",
+               "call_to_action": "Pre-order"}
+
+
+def test_a_variant_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, Scripted([ENGLISH_FOR_ZH]))
+    request = generate(owner, variants=1, language="zh", locale="zh-CN")
+    assert fake.copy_calls == services.CONTRACT_ATTEMPTS == 2
+    assert not request.variants.exists()  # never kept in the wrong language
+    sentence = "The model wrote English instead of Chinese; try again or use a larger model."
+    assert request.status == "failed" and sentence in request.job.error
+    assert f"Variant 1 failed: {sentence}" in request.notes
+
+
+def test_the_re_ask_can_put_it_right(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, Scripted([ENGLISH_FOR_ZH, ZH]))
+    variant = generate(owner, variants=1, language="zh", locale="zh-CN").variants.get()
+    assert fake.copy_calls == 2 and variant.attempts == 2 and variant.text.startswith(ZH["headline"])
+    assert variant.language == "zh"
+
+
+def test_placeholders_are_asked_again_once_then_the_variant_fails(owner, texts, monkeypatch):
+    fake = use_model(monkeypatch, Scripted([PLACEHOLDER]))
+    request = generate(owner, variants=1)
+    assert fake.copy_calls == services.CONTRACT_ATTEMPTS and not request.variants.exists()
+    assert request.status == "failed"
+    assert "The model left placeholders ([PHONE], [EMAIL]) instead of real words" in request.job.error
+
+
+def test_unsupported_claims_and_a_customers_voice_are_flagged_once(owner, texts, monkeypatch):
+    answer = {"headline": "Free shipping on the warm light", "body": "I bought two and my husband loves them. "
+              "Free shipping, a lifetime warranty and free shipping again.", "call_to_action": "Pre-order"}
+    use_model(monkeypatch, Scripted([answer]))
+    variant = generate(owner, variants=1).variants.get()  # kept after the re-asks: flagged, not dropped
+    flagged = [(c["field"], c["kind"], c["text"]) for c in variant.flagged_claims]
+    assert flagged == [("headline", "shipping", "Free shipping"), ("body", "customer_voice", "I bought"),
+                       ("body", "customer_voice", "my husband loves"), ("body", "warranty", "lifetime warranty")]
+    assert variant.attempts == services.GENERATION_ATTEMPTS  # the customer's voice was asked again first
+
+
+def test_facts_the_brief_gives_are_not_flagged(owner, texts, monkeypatch):
+    answer = {"headline": "Free shipping on the warm light", "body": "A 2-year warranty on every lamp.",
+              "call_to_action": "Pre-order"}
+    use_model(monkeypatch, Scripted([answer]))
+    variant = generate(owner, variants=1, key_message="Free shipping and a 2-year warranty").variants.get()
+    assert [c for c in variant.flagged_claims if c["kind"] in ("shipping", "warranty")] == []
