@@ -646,7 +646,7 @@ SELF_HARM_ENCOURAGE: tuple[re.Pattern, ...] = (
                r"(?:你|您|你们|这种人|建议)[\u4e00-\u9fff]{0,6}?(?:应该|该|去|赶紧|直接)[\u4e00-\u9fff]{0,3}?"
                r"(?:自杀|跳楼|上吊|跳河|喝农药|割腕)"),
 )
-SELF_HARM_INTENT = _rx(r"\b(?:i'?m|i am|i'?ll|i will|i want to|i'?m going to|gonna|been)\s{1,3}(?:kill|hurt|harm|cut)"
+SELF_HARM_INTENT = _rx(r"\b(?:i'?m|i am|i'?ll|i will|i want to|i'?m going to|gonna|been)\s{1,3}(?:kill|hurt|harm|cutt?)"
                        r"(?:ing)?\s{1,3}myself\b|\bend(?:ing)? (?:my (?:own )?life|it all)\b|\bi'?m ending it\b|"
                        r"\b(?:don'?t|do not) want to (?:live|be alive|wake up)\b|\bno reason to (?:live|go on)\b|"
                        r"\bgo on living\b|\bbetter off (?:if i (?:was|were) )?dead\b|\bwish i (?:was|were) dead\b|"
@@ -789,6 +789,8 @@ def detect_off_topic(text: str, language: str, context: DetectorContext) -> list
     if any(term in text for term in GENERIC_FEEDBACK_ZH):
         return []
     terms = _terms(text)
+    # "refunded", "charged", "headphones": inflected forms of feedback words count too.
+    terms |= {w[:-len(end)] for w in terms for end in ("s", "ed", "ing") if w.endswith(end) and len(w) - len(end) >= 3}
     if terms & (context.domain_terms | GENERIC_FEEDBACK_TERMS):
         return []
     return [Signal(OFF_TOPIC, 2, False, "off_topic.vocabulary", "shares no words with the workspace's texts")]
