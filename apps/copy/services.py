@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -547,11 +548,24 @@ def moderate_variants(variants: list[CopyVariant]) -> None:
     if not variants:
         return
     workspace = variants[0].workspace
+    asked = [cta for v in variants for cta in calls_to_action_asked(v.request.goal, v.call_to_action)]
     verdicts = moderation.moderate_generated_many(workspace, SUBJECT_TYPE, [(v.pk, v.text) for v in variants],
-                                                  language=variants[0].language, source="copy")
+                                                  language=variants[0].language, source="copy",
+                                                  allowed_calls_to_action=list(dict.fromkeys(asked)))
     for variant, verdict in zip(variants, verdicts, strict=True):
         reason = explain_status(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
         _set_moderation(variant, verdict.status, reason, verdict.case_id)
+
+
+def calls_to_action_asked(goal: str, call_to_action: str) -> list[str]:
+    """The variant's call to action when it asks for what the brief's goal asks for ("Pre-order now" for the
+    goal "pre-orders of the new model"; "立即预售" for "双十一预售"): copy is not spam for asking that. A call to
+    action sharing no word stem with the goal ("Click here") earns no allowance."""
+    goal_words = {w[:5] for w in re.findall(r"[a-z]{4,}", checks.normalise(goal))}
+    cta_words = {w[:5] for w in re.findall(r"[a-z]{4,}", checks.normalise(call_to_action))}
+    shared = bool(goal_words & cta_words) or bool(
+        {b for b in checks.tokens(goal) if checks.has_cjk(b)} & {b for b in checks.tokens(call_to_action)})
+    return [call_to_action.strip()] if call_to_action.strip() and shared else []
 
 
 def moderate_variant(variant: CopyVariant) -> CopyVariant:

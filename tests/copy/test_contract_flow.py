@@ -77,3 +77,22 @@ def test_facts_the_brief_gives_are_not_flagged(owner, texts, monkeypatch):
     use_model(monkeypatch, Scripted([answer]))
     variant = generate(owner, variants=1, key_message="Free shipping and a 2-year warranty").variants.get()
     assert [c for c in variant.flagged_claims if c["kind"] in ("shipping", "warranty")] == []
+
+
+def test_the_call_to_action_the_brief_asks_for_is_no_spam(owner, texts, monkeypatch):
+    answer = {"headline": "Warm light, ready soon", "body": "Readers love the soft evening glow. Order now, "
+              "limited stock: pre-order today!", "call_to_action": "Pre-order now"}
+    use_model(monkeypatch, Scripted([answer]))
+    variant = generate(owner, variants=1).variants.get()  # the brief's goal: pre-orders of the warm light model
+    assert variant.moderation_status == "approved", variant.moderation_reason
+
+
+@pytest.mark.parametrize("goal, cta, asked", [
+    ("pre-orders of the warm light model", "Pre-order now", ["Pre-order now"]),
+    ("sign-ups for the restock alert", "Sign up for the alert", ["Sign up for the alert"]),
+    ("双十一预售", "立即预售", ["立即预售"]),
+    ("pre-orders of the warm light model", "Click here", []),
+    ("pre-orders of the warm light model", "", []),
+])
+def test_calls_to_action_asked(goal, cta, asked):
+    assert services.calls_to_action_asked(goal, cta) == asked
