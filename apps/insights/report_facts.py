@@ -231,13 +231,13 @@ def check_body(summary: str, facts: ReportFacts, texts: list[str], known_names: 
     check = BodyCheck(body="")
     kept = []
     for sentence in sentences(summary):
-        if invented_numbers(sentence, allowed):
-            check.dropped_numbers += 1
-            continue
-        unknown = unknown_names(sentence, known)
+        unknown = unknown_names(sentence, known)  # first: "Nokia 6610" is an invented name before a number
         if unknown:
             check.dropped_names += 1
             check.names.extend(unknown)
+            continue
+        if invented_numbers(sentence, allowed):
+            check.dropped_numbers += 1
             continue
         about_rivals = _COMPETITION.search(sentence) or any(_names(sentence, c) for c in competitors)
         if about_rivals and not any(_names(sentence, c) for c in kept_competitors):
