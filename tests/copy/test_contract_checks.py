@@ -110,26 +110,40 @@ def test_reply_checks_flag_placeholders_and_unsupported_facts():
     assert [(f.kind, f.text) for f in flags] == [("placeholder", "[PHONE]"), ("shipping", "express shipping")]
 
 
-ADVERSARIAL = ["a" * 20000, "a-" * 10000, "a." * 10000, "1" * 20000, "1." * 10000, "1," * 10000, "一" * 20000,
-               "a@" * 10000, "[" * 20000, "[A" * 10000, "{" * 20000, " " * 20000, "【电" * 10000, "$1" * 10000,
-               "order " * 4000, "#1" * 10000, "http://" * 3000, "I " * 10000]
+ADVERSARIAL = ["a", "a-", "a.", "1", "1.", "1,", "一", "a@", "[", "[A", "{", " ", "【电", "$1", "order ", "#1", "http://",
+               "I "]
+
+
+def _fastest(run, text: str) -> float:
+    """The best of three runs: the machine is shared, and a slow outlier says nothing about the pattern."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        run(text)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def test_the_reply_link_pattern_is_linear():
     """It took 0.6-1.0 s on each of these 20,000-character drafts (quadratic: every start rescanned the run)."""
-    for text in ADVERSARIAL:
-        started = time.perf_counter()
-        list(reply_checks._LINK_RE.finditer(text))
-        assert time.perf_counter() - started < 0.15, text[:10]
+    for unit in ADVERSARIAL:
+        text = unit * (20000 // len(unit))
+        assert _fastest(lambda t: list(reply_checks._LINK_RE.finditer(t)), text) < 0.2, unit
 
 
 def test_every_check_is_linear_on_adversarial_input():
+    """Four times the input may take at most about four times as long (a quadratic pattern takes sixteen)."""
     allowed = reply_checks.allowed_from(customer_text="hi", policy_text="Refunds within 30 days.")
     support = contract.support_from(["x"])
-    for text in ADVERSARIAL:
-        started = time.perf_counter()
+    contract.language_problem("warm up the language model once", "en")
+
+    def every_check(text: str) -> None:
         reply_checks.check_draft(text, allowed)
         checks.find_unsupported_claims(text, ["x"], [])
         checks.find_contract_problems(text, support, [text[:2000]])
         contract.language_problem(text, "en")
-        assert time.perf_counter() - started < 1.5, text[:10]
+
+    for unit in ADVERSARIAL:
+        small, large = unit * (5000 // len(unit)), unit * (20000 // len(unit))
+        t_small, t_large = _fastest(every_check, small), _fastest(every_check, large)
+        assert t_large < 0.05 + 8 * t_small and t_large < 3, (unit, t_small, t_large)
