@@ -78,3 +78,18 @@ def _file(name: str, data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+def test_the_judge_reads_a_long_text_around_its_flagged_passage(owner, llm_base_url):
+    """Flow with the real model: a veiled threat deep in a long ticket reaches the judge (as a window around
+    it), the judge answers within the schema, and the threat hit leaves the decision to a person."""
+    filler = "The lamp arrived on time, the light is warm and the app pairs quickly. " * 40  # ~2,900 characters
+    text = f"{filler}Fix my order or else, I know your face. {filler}"
+    case = ModerationCase(text=text, signals=[{"category": "violence", "severity": 2, "certain": False,
+                                               "detector": "threat.weak", "reason": "wording that may be a threat",
+                                               "start": len(filler), "end": len(filler) + 20}])
+    assert "or else" in services.judge_request(case).variables["text"]
+    verdict = services.moderate_generated(owner.workspace, "reply_draft", "long-1", text, wait_for_llm=True)
+    stored = ModerationCase.objects.get(pk=verdict.case_id)
+    assert stored.stage == "llm" and stored.llm_error == "" and stored.rationale
+    assert verdict.status == "pending" and "violence" in verdict.categories

@@ -1,6 +1,7 @@
 """Regression floor of moderation on its dev set (the fast subset, detectors only, as `make test` runs it).
-Measured at the commit that wrote it: precision 1.0, recall 0.99, no harsh-but-fair text flagged (fast subset
-of 120); on the whole set precision 1.0, recall 0.996, 0/70 harsh-but-fair and 0/63 clean texts flagged."""
+Measured when written: fast subset (120) precision 1.0, recall 1.0, nothing harsh-but-fair or clean flagged; whole
+set (402), detectors only: precision 0.993, recall 0.996, harsh_fair 2/70 flagged; with the SmolLM2 judge:
+precision 1.0, recall 0.952 (the tiny judge clears some spam candidates; threats and self-harm all held)."""
 
 import pytest
 
