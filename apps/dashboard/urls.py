@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("texts/", views.texts, name="texts"),
     path("texts/<int:text_id>/", views.text_detail, name="text"),
+    path("texts/<int:text_id>/correct/", views.text_correct, name="text_correct"),
     path("search/", views.search, name="search"),
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/retry/", views.job_retry, name="job_retry"),

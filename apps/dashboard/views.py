@@ -17,15 +17,18 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from apps.accounts.context import PermissionDenied
-from apps.accounts.permissions import MANAGE, VIEW_ORIGINALS
+from apps.accounts.permissions import ANALYZE, MANAGE, VIEW_ORIGINALS
 from apps.accounts.selectors import memberships_of
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
+from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus import selectors as corpus
 from apps.corpus.models import CustomerText
 from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
+from apps.insights.corrections import correct_text
+from apps.insights.models import Intent, Sentiment
 from apps.jobs import services as jobs
 from apps.jobs.selectors import get_job, recent_jobs, retryable_ids
 from apps.llm import selectors as llm
@@ -117,7 +120,36 @@ def text_detail(request: HttpRequest, text_id: int) -> HttpResponse:
                               channel="page")
     return render(request, "dashboard/text_detail.html", {
         "text": text, "similar": more_like_this(ws, text_id, 8) or [], "show_original": show_original,
+        "signals": insights.text_signals(ws, [text.pk]).get(text.pk),
+        "can_correct": request.workspace_ctx.can(ANALYZE), "themes": list(insights.themes(ws)),
+        "sentiments": Sentiment.values, "intents": Intent.values,
     })
+
+
+@workspace_required()
+@require_POST
+def text_correct(request: HttpRequest, text_id: int) -> HttpResponse:
+    """The correction form on the text page: only the fields the analyst changed are corrected."""
+    theme = request.POST.get("theme_id", "")
+    changes = {"sentiment": request.POST.get("sentiment") or None, "intent": request.POST.get("intent") or None,
+               "theme_id": int(theme) if theme.isdigit() else None}
+    current = insights.text_signals(request.workspace_ctx.workspace, [text_id]).get(text_id) or {}
+    if changes["sentiment"] == current.get("sentiment", {}).get("label"):
+        changes["sentiment"] = None
+    if changes["intent"] == current.get("intent"):
+        changes["intent"] = None
+    if changes["theme_id"] in [t["id"] for t in current.get("themes", [])[:1]]:
+        changes["theme_id"] = None
+    try:
+        if any(v is not None for v in changes.values()):
+            correct_text(request.workspace_ctx, text_id, **changes)
+            messages.success(request, "Correction saved: it stays across re-runs and teaches this workspace's "
+                                      "sentiment classifier.")
+        else:
+            messages.info(request, "Nothing changed.")
+    except (InvalidRequest, NotFound) as exc:
+        messages.error(request, str(exc))
+    return redirect("dashboard:text", text_id=text_id)
 
 
 @workspace_required()

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from . import selectors, services
+from . import corrections, selectors, services
 from .models import AnalysisRun
 
 router = Router(tags=["insights"])
@@ -22,6 +22,12 @@ class AnalysisAccepted(Schema):
 
 class ThemeEdit(Schema):
     label: str
+
+
+class CorrectionIn(Schema):
+    sentiment: str | None = None
+    intent: str | None = None
+    theme_id: int | None = None
 
 
 class MergeIn(Schema):
@@ -116,6 +122,12 @@ def list_themes(request: HttpRequest):
                          "named_by_user": t.named_by_user} for t in selectors.themes(request.auth.workspace)]}
 
 
+@router.post("/texts/{text_id}/correction")
+def correct_text(request: HttpRequest, text_id: int, payload: CorrectionIn):
+    """An analyst's correction of a text's sentiment, intent or theme: kept across re-runs, and ground truth
+    for this workspace's sentiment classifier."""
+    corrections.correct_text(request.auth, text_id, **payload.dict())
+    return selectors.text_signals(request.auth.workspace, [text_id])[text_id]
 
 
 @router.patch("/themes/{theme_id}")

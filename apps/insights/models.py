@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from pgvector.django import VectorField
 
@@ -6,6 +7,7 @@ class Sentiment(models.TextChoices):
     POSITIVE = "positive"
     NEUTRAL = "neutral"
     NEGATIVE = "negative"
+    MIXED = "mixed"  # the text says both, or clearly contradicts its star rating
 
 
 class Intent(models.TextChoices):
@@ -30,8 +32,15 @@ class TextAnalysis(models.Model):
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
     sentiment = models.CharField(max_length=10, choices=Sentiment.choices)
     sentiment_score = models.FloatField()  # -1 .. 1
-    sentiment_method = models.CharField(max_length=20)  # rating, vader, lexicon-zh
+    sentiment_method = models.CharField(max_length=20)  # classifier, rating, rating+text, corrected
+    sentiment_confidence = models.FloatField(null=True, blank=True)  # 0 .. 1; None for rows before it existed
     intent = models.CharField(max_length=20, choices=Intent.choices)
+    # An analyst's corrections: ground truth for this workspace. Re-runs keep them, and the workspace's
+    # sentiment classifier trains on them.
+    corrected_fields = models.JSONField(default=list, blank=True)  # subset of sentiment, intent, theme
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    corrected_at = models.DateTimeField(null=True, blank=True)
     aspects = models.JSONField(default=list, blank=True)
     theme = models.ForeignKey("Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="texts")
     subtheme = models.ForeignKey("Theme", null=True, blank=True, on_delete=models.SET_NULL, related_name="subtexts")

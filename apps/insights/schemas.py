@@ -1,5 +1,7 @@
 """Structured outputs of the insight prompts (sent to vLLM as JSON schemas, validated on return)."""
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -34,3 +36,14 @@ class ReportDraft(BaseModel):
     opportunities: list[Finding] = Field(max_length=4)
     product_ideas: list[Finding] = Field(max_length=4)
     competitors: list[CompetitorFinding] = Field(max_length=4)
+
+
+class TextSentiment(BaseModel):
+    id: int
+    sentiment: Literal["positive", "negative", "neutral", "mixed"]
+
+
+class SentimentLabels(BaseModel):
+    """The model's sentiment for a batch of low-confidence texts (`prompts/sentiment.v1.md`)."""
+
+    labels: list[TextSentiment] = Field(max_length=40)

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from apps.accounts.models import Workspace
 from apps.corpus.models import CustomerText
 from apps.corpus.selectors import texts_by_ids
 
-from .models import AnalysisRun, Insight, Theme, ThemeSnapshot
+from .models import AnalysisRun, Insight, TextAnalysis, Theme, ThemeSnapshot
+from .sentiment import LOW_CONFIDENCE, LabelledText, SentimentModel, base_model, model_with_corrections
+
+_models_lock = threading.Lock()
+_workspace_models: dict[int, tuple[tuple, SentimentModel]] = {}
 
 
 def latest_run(workspace: Workspace) -> AnalysisRun | None:
@@ -50,12 +55,13 @@ def get_theme(workspace: Workspace, theme_id: int) -> Theme | None:
 
 def text_signals(workspace: Workspace, text_ids: list[int]) -> dict[int, dict]:
     """Sentiment and themes of texts, for the texts API and pages."""
-    from .models import TextAnalysis
-
     rows = TextAnalysis.objects.filter(workspace=workspace, text_id__in=text_ids).select_related("theme", "subtheme")
     return {a.text_id: {
-        "sentiment": {"label": a.sentiment, "score": a.sentiment_score, "method": a.sentiment_method},
+        "sentiment": {"label": a.sentiment, "score": a.sentiment_score, "method": a.sentiment_method,
+                      "confidence": a.sentiment_confidence,
+                      "low_confidence": a.sentiment_confidence is not None and a.sentiment_confidence < LOW_CONFIDENCE},
         "intent": a.intent,
+        "corrected": list(a.corrected_fields),
         "themes": [{"id": t.pk, "label": t.label} for t in (a.theme, a.subtheme) if t is not None],
     } for a in rows}
 
@@ -110,3 +116,28 @@ def dashboard_series(qs: QuerySet[CustomerText]) -> dict:
         "themes": [{"id": t["analysis__theme_id"], "label": t["analysis__theme__label"], "count": t["n"],
                     "net": round(100 * (t["pos"] - t["neg"]) / t["n"], 1)} for t in themes],
     }
+
+
+def sentiment_corrections(workspace: Workspace) -> list[LabelledText]:
+    """The analysts' sentiment corrections of a workspace, as training examples (mixed ones carry no class)."""
+    rows = (TextAnalysis.objects.filter(workspace=workspace, corrected_fields__contains=["sentiment"])
+            .exclude(sentiment="mixed").order_by("text_id").values_list("text__text", "sentiment"))
+    return [LabelledText(text, sentiment) for text, sentiment in rows]
+
+
+def sentiment_model_for(workspace: Workspace) -> SentimentModel:
+    """The shipped classifier, retrained with this workspace's corrections when it has any (cached per
+    process until the corrections change)."""
+    corrected = TextAnalysis.objects.filter(workspace=workspace, corrected_fields__contains=["sentiment"])
+    stats = corrected.aggregate(n=Count("pk"), last=Max("corrected_at"))
+    key = (stats["n"], stats["last"])
+    if not stats["n"]:
+        return base_model()
+    with _models_lock:
+        cached = _workspace_models.get(workspace.pk)
+        if cached and cached[0] == key:
+            return cached[1]
+    model = model_with_corrections(sentiment_corrections(workspace))
+    with _models_lock:
+        _workspace_models[workspace.pk] = (key, model)
+    return model

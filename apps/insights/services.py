@@ -29,7 +29,8 @@ from apps.llm.gateway import LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.moderation.selectors import analysable_texts  # by the workspace's moderation policy
 
 from . import clustering, evidence, report_facts, theme_naming, trends
-from .classify import classify
+from .classify import classify_many
+from .llm_labels import label_uncertain
 from .models import (
     AnalysisRun,
     AnalysisSettings,
@@ -41,11 +42,13 @@ from .models import (
     ThemeStatus,
 )
 from .schemas import Finding, ReportDraft, ThemeAnalysis
+from .selectors import sentiment_model_for
 
 logger = logging.getLogger(__name__)
 
 SUBTHEME_MIN_SIZE = 40
 THEME_LABEL_MAX_CHARS = 48
+CLASSIFY_BATCH = 1000  # texts embedded and classified together (bounded memory)
 WAIT_FOR_JOB_KINDS = ("import", "moderation")  # an analysis waits for new texts to be stored and checked
 TEXTS_PER_THEME_PROMPT = 8
 QUOTE_CHARS = 400
@@ -193,6 +196,12 @@ def _run(run: AnalysisRun, job_id) -> None:
         embed_texts(workspace.pk, model_name, missing[start:start + 256])
     _step(run, job_id, 1, "Scoring sentiment and intent of new texts.")
     _classify_new(workspace, texts)  # texts imported before this feature, or whose import skipped it
+    labelled = label_uncertain(workspace, ids)  # the model's word on the classifier's least sure texts
+    if labelled["asked"]:
+        run.notes = [*run.notes, (
+            f"sentiment: the model labelled {labelled['asked'] - labelled['unanswered']} of the "
+            f"{labelled['asked']} least confident texts ({labelled['agreed']} agreed with the classifier, "
+            f"{labelled['changed']} changed)")]
     since = run.previous.created_at if run.previous_id else None
     new_count = texts.filter(created_at__gt=since).count() if since else len(ids)
     _step(run, job_id, 2, "Finding themes.")
@@ -209,8 +218,8 @@ def _run(run: AnalysisRun, job_id) -> None:
     with transaction.atomic():
         _save(run, rows, theme_results, analyses, snapshots, report, outliers)
         AnalysisRun.objects.filter(pk=run.pk).update(
-            status="succeeded", text_count=len(rows), new_text_count=new_count, llm_calls=calls + report_calls,
-            finished_at=timezone.now())
+            status="succeeded", text_count=len(rows), new_text_count=new_count,
+            llm_calls=calls + report_calls + labelled["calls"], finished_at=timezone.now())
     run.refresh_from_db()
     jobs.succeed(job_id, {"analysis_id": run.pk, "version": run.version, "themes": len(theme_results),
                           "insights": run.insights.count(), "llm_calls": run.llm_calls},
@@ -225,18 +234,19 @@ def _finish_empty(run: AnalysisRun, job_id) -> None:
 
 
 def _classify_new(workspace: Workspace, texts) -> int:
-    pending = texts.filter(analysis__isnull=True).values_list("pk", "text", "language", "rating")
-    batch: list[TextAnalysis] = []
+    pending = texts.filter(analysis__isnull=True).order_by("pk").values_list("pk", "text", "rating")
+    model = sentiment_model_for(workspace)
     count = 0
-    for pk, text, language, rating in pending.iterator(chunk_size=2000):
-        signals = classify(text, language, rating)
-        batch.append(TextAnalysis(text_id=pk, workspace=workspace, sentiment=signals.sentiment,
-                                  sentiment_score=signals.score, sentiment_method=signals.method,
-                                  intent=signals.intent))
-        if len(batch) >= 2000:
-            count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
-            batch = []
-    count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
+    rows = list(pending[:CLASSIFY_BATCH])
+    while rows:
+        signals = classify_many(model, [r[1] for r in rows], [r[2] for r in rows])
+        batch = [TextAnalysis(text_id=pk, workspace=workspace, sentiment=s.sentiment, sentiment_score=s.score,
+                              sentiment_confidence=s.confidence, sentiment_method=s.method, intent=s.intent)
+                 for (pk, _, _), s in zip(rows, signals, strict=True)]
+        count += len(TextAnalysis.objects.bulk_create(batch, ignore_conflicts=True))
+        if len(rows) < CLASSIFY_BATCH:
+            break
+        rows = list(pending.filter(pk__gt=rows[-1][0]).order_by("pk")[:CLASSIFY_BATCH])
     return count
 
 
@@ -537,11 +547,13 @@ def _save(run: AnalysisRun, rows: list, results: list[_ThemeResult], analyses: l
     AnalysisRun.objects.filter(pk=run.pk).update(notes=run.notes,
                                                  stats={**(run.stats or {}), **_overall_stats(rows, results, outliers)})
     # Theme assignment of every text, in chunks (100k texts is 50 UPDATEs, not 100k).
-    TextAnalysis.objects.filter(workspace=run.workspace).exclude(theme=None).update(theme=None, subtheme=None)
+    # A theme an analyst set by hand is kept: corrections survive re-runs.
+    assignable = TextAnalysis.objects.filter(workspace=run.workspace).exclude(corrected_fields__contains=["theme"])
+    assignable.exclude(theme=None).update(theme=None, subtheme=None)
     for result in results:
         ids = [rows[i][0] for i in result.rows]
         for start in range(0, len(ids), 2000):
-            TextAnalysis.objects.filter(text_id__in=ids[start:start + 2000]).update(theme=result.theme)
+            assignable.filter(text_id__in=ids[start:start + 2000]).update(theme=result.theme)
     Theme.objects.filter(workspace=run.workspace, parent__isnull=True, status=ThemeStatus.ACTIVE).exclude(
         pk__in=[r.theme.pk for r in results]).update(status=ThemeStatus.FADED)
 

@@ -199,6 +199,9 @@ LLM_MAX_CONCURRENCY_PER_SERVER = env_int("LLM_MAX_CONCURRENCY_PER_SERVER", 8)
 # request on the server, so a too-short one only wastes work.
 LLM_REQUEST_TIMEOUT_S = env_int("LLM_REQUEST_TIMEOUT_S", 900)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
+# Texts per analysis whose sentiment the model labels (the classifier's least confident first). On the CPU
+# default model each ten texts cost about a minute; a GPU server can label every text (set it high).
+MURMUR_LLM_LABEL_BUDGET = env_int("MURMUR_LLM_LABEL_BUDGET", 40)
 # How often an analysis asks again when an answer cites texts it was not shown (then drops what is unsupported).
 MURMUR_EVIDENCE_ATTEMPTS = env_int("MURMUR_EVIDENCE_ATTEMPTS", 3)
 

@@ -2,32 +2,6 @@ import numpy as np
 
 from apps.embeddings.backends import get_backend
 from apps.insights import clustering, trends
-from apps.insights.classify import classify
-
-
-def test_rating_wins_over_text_and_is_recorded():
-    signals = classify("I love it", "en", 1)
-    assert (signals.sentiment, signals.method) == ("negative", "rating")
-    assert classify("meh", "en", 3).sentiment == "neutral"
-    assert classify("whatever", "en", 5).sentiment == "positive"
-
-
-def test_text_sentiment_in_english_and_chinese():
-    assert classify("Absolutely love this lamp, great light!", "en", None).sentiment == "positive"
-    assert classify("Terrible battery, very disappointed.", "en", None).sentiment == "negative"
-    zh_neg = classify("电池太差了，很失望", "zh", None)
-    assert (zh_neg.sentiment, zh_neg.method) == ("negative", "lexicon-zh")
-    assert classify("灯光很柔和，非常喜欢", "zh", None).sentiment == "positive"
-    assert classify("不喜欢这个颜色", "zh", None).sentiment == "negative"
-
-
-def test_intent():
-    assert classify("Please add a sunrise alarm", "en", 4).intent == "feature_request"
-    assert classify("希望能增加定时关灯功能", "zh", None).intent == "feature_request"
-    assert classify("How do I reset the lamp?", "en", None).intent == "question"
-    assert classify("Broke after a week", "en", 1).intent == "complaint"
-    assert classify("Lovely", "en", 5).intent == "praise"
-
 
 TOPICS = {
     "battery": ["The battery dies after two hours", "Battery drains overnight", "Charge does not last a day",

@@ -1,0 +1,201 @@
+"""Per-text sentiment: a light classifier over multilingual sentence embeddings, never an LLM call per text.
+
+Why this shape (TnT-LLM's lesson): a logistic regression on good sentence embeddings labels as well as a
+large model's zero-shot answer, at import speed. Features are the Universal Sentence Encoder multilingual
+vector (Chinese and English share one space, so each language's seeds help the other) plus two lexicon
+scores (VADER for English, a small lexicon for Chinese) that carry negation and intensity. It is trained on
+hand-labelled seeds shipped with the app (`sentiment_seed/`, see docs/DATA.md) and, per workspace, on the
+analysts' corrections, which weigh more than a seed because they are that workspace's own ground truth.
+
+A star rating is evidence too: it decides when the text agrees or says little, and a text that clearly
+contradicts its rating (5 stars, "stopped working after a week") is marked mixed. Every verdict carries
+the method that produced it and a confidence, so pages can say "low confidence" instead of pretending.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+SEED_DIR = Path(__file__).resolve().parent / "sentiment_seed"
+ENCODER = "use-multilingual"
+CLASSES = ("negative", "neutral", "positive")
+CORRECTION_WEIGHT = 2.0  # one analyst's correction counts as much as two seeds (more overfits hard texts)
+LOW_CONFIDENCE = 0.6  # below this a verdict is shown as "low confidence"
+CONTRADICTION = 0.75  # the text must be this sure to overrule its star rating (then: mixed)
+MIXED_BOTH = 0.42  # both polarities at least this likely: the text itself is mixed
+NEUTRAL_MARGIN = 0.3  # neutral must beat the likelier polarity by this much
+
+POSITIVE_ZH = ("好用", "喜欢", "满意", "不错", "推荐", "很棒", "完美", "舒服", "漂亮", "值得", "给力", "方便", "好看",
+               "惊喜", "赞", "清晰", "稳定", "耐用", "好评", "真香", "物超所值", "性价比高", "回购", "超值", "开心",
+               "流畅", "贴心", "专业", "及时", "干净", "好吃", "实惠", "靠谱", "无限回购", "绝了", "yyds", "感谢")
+NEGATIVE_ZH = ("差", "失望", "垃圾", "坏", "退货", "不好", "问题", "慢", "断开", "卡顿", "贵", "没电", "掉电", "耗电",
+               "难用", "投诉", "差评", "后悔", "不行", "故障", "拉胯", "不回复", "破", "烂", "糟糕", "麻烦", "踩雷",
+               "智商税", "无语", "坑", "骗", "避雷", "敷衍", "恶心", "退款", "闪退", "死机", "一言难尽", "再也不",
+               "开不了机", "不理", "态度恶劣", "掉色", "异味", "漏", "发热", "发烫")
+NEGATORS_ZH = ("不", "没", "别", "无", "未")
+HAS_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class SentimentVerdict:
+    sentiment: str  # positive, neutral, negative, mixed
+    score: float  # -1 .. 1: P(positive) - P(negative), or the rating's value
+    confidence: float  # 0 .. 1
+    method: str  # classifier, rating, rating+text, corrected
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence < LOW_CONFIDENCE
+
+
+@dataclass(frozen=True)
+class LabelledText:
+    text: str
+    sentiment: str  # one of CLASSES
+    weight: float = 1.0
+
+
+@cache
+def _vader():
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def zh_lexicon_score(text: str) -> float:
+    """-1 .. 1 from the Chinese word lists; a negator right before a word flips it."""
+    score = 0
+    for words, sign in ((POSITIVE_ZH, 1), (NEGATIVE_ZH, -1)):
+        for word in words:
+            start = text.find(word)
+            while start != -1:
+                negated = start > 0 and text[start - 1] in NEGATORS_ZH and word[0] not in NEGATORS_ZH
+                score += -sign if negated else sign
+                start = text.find(word, start + len(word))
+    return max(-1.0, min(1.0, score / 3))
+
+
+def lexicon_features(text: str) -> list[float]:
+    """[score, positive share, negative share, neutral share]: VADER's four for English, the Chinese lexicon's
+    score (and zeros) for Chinese. They carry negation and intensity, which sentence embeddings blur."""
+    if HAS_CJK.search(text):
+        return [zh_lexicon_score(text), 0.0, 0.0, 0.0]
+    scores = _vader().polarity_scores(text[:2000])
+    return [scores["compound"], scores["pos"], scores["neg"], scores["neu"]]
+
+
+def _features(texts: Sequence[str]) -> np.ndarray:
+    from apps.embeddings.backends import get_backend
+
+    clipped = [t[:2000] for t in texts]  # the sentence encoder reads the start; bounded work per text
+    vectors = get_backend(ENCODER).encode(clipped) if clipped else np.zeros((0, 512), dtype=np.float32)
+    lexicon = np.array([lexicon_features(t) for t in clipped], dtype=np.float32).reshape(-1, 4)
+    return np.hstack([vectors, lexicon])
+
+
+class SentimentModel:
+    """Logistic regression over `_features`. Thread-safe for prediction."""
+
+    def __init__(self, examples: Sequence[LabelledText], features: np.ndarray | None = None):
+        from sklearn.linear_model import LogisticRegression
+
+        labels = [e.sentiment for e in examples]
+        missing = set(CLASSES) - set(labels)
+        if missing:
+            raise ValueError(f"training data lacks {sorted(missing)}")
+        self.size = len(examples)
+        self._model = LogisticRegression(C=4.0, max_iter=5000, class_weight="balanced")
+        self._model.fit(_features([e.text for e in examples]) if features is None else features, labels,
+                        sample_weight=np.array([e.weight for e in examples]))
+        self._lock = threading.Lock()
+
+    def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        if not texts:
+            return []
+        features = _features(texts)
+        with self._lock:
+            probs = self._model.predict_proba(features)
+        order = list(self._model.classes_)
+        return [{c: float(row[order.index(c)]) for c in CLASSES} for row in probs]
+
+
+def load_seeds() -> list[LabelledText]:
+    seeds = []
+    for path in sorted(SEED_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                seeds.append(LabelledText(row["text"], row["sentiment"]))
+    return seeds
+
+
+_seed_lock = threading.Lock()
+
+
+@cache
+def _seeds_with_features() -> tuple[list[LabelledText], np.ndarray]:
+    seeds = load_seeds()
+    return seeds, _features([s.text for s in seeds])
+
+
+def _seed_data() -> tuple[list[LabelledText], np.ndarray]:
+    """The seeds and their features, computed once per process (a few seconds)."""
+    with _seed_lock:
+        return _seeds_with_features()
+
+
+@cache
+def base_model() -> SentimentModel:
+    seeds, features = _seed_data()
+    return SentimentModel(seeds, features)
+
+
+def model_with_corrections(corrections: Sequence[LabelledText]) -> SentimentModel:
+    """The seeds plus one workspace's corrections, weighted up."""
+    if not corrections:
+        return base_model()
+    seeds, features = _seed_data()
+    weighted = [LabelledText(c.text, c.sentiment, CORRECTION_WEIGHT) for c in corrections]
+    return SentimentModel(seeds + weighted, np.vstack([features, _features([c.text for c in weighted])]))
+
+
+def verdict_from(probs: dict[str, float], rating: int | None) -> SentimentVerdict:
+    """Combine the text's probabilities with its star rating, if any.
+
+    Between the two polarities the likelier wins; neutral needs to be clearly likelier than both (texts
+    with no opinion), and mixed needs both polarities to be likely. Measured on the dev sets, this keeps
+    polar accuracy up without hiding opinions as "neutral"."""
+    score = probs["positive"] - probs["negative"]
+    polar = "positive" if score >= 0 else "negative"
+    if probs["positive"] >= MIXED_BOTH and probs["negative"] >= MIXED_BOTH:
+        text_label, confidence = "mixed", 1 - abs(score)
+    elif probs["neutral"] >= probs[polar] + NEUTRAL_MARGIN:
+        text_label, confidence = "neutral", probs["neutral"]
+    else:
+        text_label, confidence = polar, probs[polar] + probs["neutral"] / 2
+    if rating is None:
+        return SentimentVerdict(text_label, round(score, 3), round(confidence, 3), "classifier")
+    rated = "positive" if rating >= 4 else "negative" if rating <= 2 else "neutral"
+    rated_score = {1: -1.0, 2: -0.5, 3: 0.0, 4: 0.5, 5: 1.0}[rating]
+    opposite = {"positive": "negative", "negative": "positive"}.get(rated)
+    if opposite and probs[opposite] >= CONTRADICTION:
+        # The stars say one thing, the words clearly the other: both are evidence, neither wins.
+        return SentimentVerdict("mixed", round((rated_score + score) / 2, 3), round(probs[opposite], 3),
+                                "rating+text")
+    if rated == "neutral":
+        label = text_label if confidence >= LOW_CONFIDENCE else "neutral"
+        return SentimentVerdict(label, round(score / 2, 3), round(max(confidence, LOW_CONFIDENCE), 3), "rating+text")
+    return SentimentVerdict(rated, rated_score, round(max(0.9, probs[rated]), 3), "rating")
+
+
+def classify_sentiment(model: SentimentModel, texts: Sequence[str],
+                       ratings: Sequence[int | None]) -> list[SentimentVerdict]:
+    return [verdict_from(p, r) for p, r in zip(model.probabilities(texts), ratings, strict=True)]

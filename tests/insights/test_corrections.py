@@ -1,0 +1,71 @@
+"""An analyst's corrections: through the API and the text page, kept across re-runs, and ground truth for
+the workspace's classifier."""
+
+from apps.insights import selectors
+from apps.insights.corrections import correct_text
+from apps.insights.models import TextAnalysis, Theme
+from tests.conftest import import_now
+from tests.insights.test_analysis_flow import corpus_csv, run_now
+from tests.insights.test_analysis_flow import fake_model as fake_model  # the fixture
+
+
+def first_text(member) -> int:
+    return member.workspace.texts.order_by("pk").values_list("pk", flat=True).first()
+
+
+def test_api_correction_then_rerun_keeps_it(owner, make_member, fake_model):
+    import_now(owner, "r.csv", corpus_csv())
+    run_now(owner)
+    text_id = first_text(owner)
+    light = Theme.objects.get(workspace=owner.workspace, label="Light theme")
+    response = owner.api().post(f"/api/v1/texts/{text_id}/correction",
+                                {"sentiment": "neutral", "intent": "question", "theme_id": light.pk},
+                                content_type="application/json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["sentiment"]["label"] == "neutral" and body["sentiment"]["method"] == "corrected"
+    assert body["intent"] == "question" and body["themes"][0]["id"] == light.pk
+    assert body["corrected"] == ["intent", "sentiment", "theme"]
+
+    run_now(owner)  # a re-run reassigns every other text's theme, not this one
+    analysis = TextAnalysis.objects.get(text_id=text_id)
+    assert (analysis.sentiment, analysis.intent, analysis.theme_id) == ("neutral", "question", light.pk)
+
+
+def test_bad_corrections_are_clear_errors(owner, make_member, fake_model):
+    import_now(owner, "r.csv", corpus_csv())
+    text_id = first_text(owner)
+    api = owner.api()
+    assert api.post(f"/api/v1/texts/{text_id}/correction", {"sentiment": "great"},
+                    content_type="application/json").status_code == 400
+    assert api.post(f"/api/v1/texts/{text_id}/correction", {}, content_type="application/json").status_code == 400
+    assert api.post("/api/v1/texts/999999/correction", {"sentiment": "positive"},
+                    content_type="application/json").status_code == 404
+    viewer = make_member("viewer")
+    assert viewer.api().post(f"/api/v1/texts/{text_id}/correction", {"sentiment": "positive"},
+                             content_type="application/json").status_code == 403
+    other = make_member("owner", workspace="Other")
+    assert other.api().post(f"/api/v1/texts/{text_id}/correction", {"sentiment": "positive"},
+                            content_type="application/json").status_code == 404
+
+
+def test_text_page_shows_signals_and_corrects(owner, make_member):
+    import_now(owner, "r.csv", corpus_csv())
+    text_id = first_text(owner)
+    page = owner.browser().get(f"/texts/{text_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Save correction" in html and "confidence" in html
+    response = owner.browser().post(f"/texts/{text_id}/correct/", {"sentiment": "mixed", "intent": "", "theme_id": ""})
+    assert response.status_code == 302
+    assert TextAnalysis.objects.get(text_id=text_id).sentiment == "mixed"
+    viewer = make_member("viewer")
+    assert "Save correction" not in viewer.browser().get(f"/texts/{text_id}/").content.decode()
+
+
+def test_corrections_train_the_workspace_model(owner):
+    import_now(owner, "r.csv", corpus_csv())
+    base_size = selectors.sentiment_model_for(owner.workspace).size
+    for text_id in owner.workspace.texts.order_by("pk").values_list("pk", flat=True)[:3]:
+        correct_text(owner.ctx, text_id, sentiment="negative")
+    assert selectors.sentiment_model_for(owner.workspace).size == base_size + 3

@@ -1,0 +1,79 @@
+"""The per-text classifier, on the real sentence encoder and the shipped seeds."""
+
+import pytest
+
+from apps.insights.classify import classify_many
+from apps.insights.sentiment import (
+    LabelledText,
+    base_model,
+    load_seeds,
+    model_with_corrections,
+    verdict_from,
+    zh_lexicon_score,
+)
+
+
+def one(text: str, rating: int | None = None):
+    return classify_many(base_model(), [text], [rating])[0]
+
+
+def test_seeds_are_balanced_enough_to_train_on():
+    seeds = load_seeds()
+    by_class = {c: sum(s.sentiment == c for s in seeds) for c in ("positive", "negative", "neutral")}
+    assert len(seeds) >= 1000
+    assert min(by_class.values()) >= 0.05 * len(seeds)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Absolutely love this lamp, great light!", "positive"),
+    ("Terrible battery, very disappointed.", "negative"),
+    ("battery drains from 100% to about 20% overnight", "negative"),  # a fact with no negative word
+    ("电池太差了，很失望", "negative"),
+    ("灯光很柔和，非常喜欢", "positive"),
+    ("不喜欢这个颜色", "negative"),
+    ("用了三天就开不了机", "negative"),
+])
+def test_text_sentiment_in_english_and_chinese(text, expected):
+    verdict = one(text)
+    assert (verdict.sentiment, verdict.method) == (expected, "classifier")
+    assert 0 <= verdict.confidence <= 1
+
+
+def test_rating_decides_when_the_text_agrees_or_says_little():
+    assert (one("It arrived on Monday.", 5).sentiment, one("It arrived on Monday.", 5).method) == ("positive", "rating")
+    assert one("ok", 1).sentiment == "negative"
+
+
+def test_a_text_that_contradicts_its_rating_is_mixed():
+    verdict = one("Stopped working after a week, total waste of money, very disappointed.", 5)
+    assert (verdict.sentiment, verdict.method) == ("mixed", "rating+text")
+
+
+def test_neutral_only_when_the_evidence_is_balanced():
+    assert verdict_from({"negative": 0.1, "neutral": 0.2, "positive": 0.7}, None).sentiment == "positive"
+    assert verdict_from({"negative": 0.45, "neutral": 0.1, "positive": 0.45}, None).sentiment == "mixed"
+    assert verdict_from({"negative": 0.1, "neutral": 0.8, "positive": 0.1}, None).sentiment == "neutral"
+    flat = verdict_from({"negative": 0.3, "neutral": 0.4, "positive": 0.3}, None)
+    assert flat.low_confidence  # whatever it says, it says it is unsure
+
+
+def test_zh_lexicon_negation_flips():
+    assert zh_lexicon_score("很喜欢") > 0
+    assert zh_lexicon_score("不喜欢") < 0
+
+
+def test_intent():
+    assert one("Please add a sunrise alarm", 4).intent == "feature_request"
+    assert one("希望能增加定时关灯功能").intent == "feature_request"
+    assert one("How do I reset the lamp?").intent == "question"
+    assert one("Broke after a week", 1).intent == "complaint"
+    assert one("Lovely", 5).intent == "praise"
+
+
+def test_corrections_move_the_model():
+    """A workspace whose customers use a word in an unusual sense teaches it through corrections."""
+    text = "the plot was completely unpredictable"
+    corrections = [LabelledText(f"the ending was unpredictable {i}", "positive") for i in range(30)]
+    before = base_model().probabilities([text])[0]["positive"]
+    after = model_with_corrections(corrections).probabilities([text])[0]["positive"]
+    assert after > before
