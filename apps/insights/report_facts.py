@@ -53,7 +53,7 @@ class ReportFacts:
     def negative_themes(self) -> list[ThemeFact]:
         """Themes most texts of which are unhappy, largest negative volume first."""
         return sorted((t for t in self.themes if t.negative and t.net_sentiment < 0),
-                      key=lambda t: (-t.negative, t.net_sentiment))
+                      key=lambda t: (-t.negative, t.net_sentiment, -t.size, t.label))
 
     def as_dict(self) -> dict:
         return {"texts": self.texts, "themes": [asdict(t) for t in self.themes],

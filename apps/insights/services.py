@@ -410,15 +410,15 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
         analysis = analysis_by_theme.get(snap.theme_id)
         themes.append({"label": labels[snap.theme_id], "summary": analysis.summary if analysis else ""})
         quote_rows.extend(result_by_theme[snap.theme_id].representatives[:2])
-    competitor_rows = _competitor_rows(settings, rows)[:12]
+    competitor_rows = _competitor_rows(settings, rows)[:8]
     signals = _signals([rows[i][0] for i in [*quote_rows, *competitor_rows]])
     theme_of = {rows[i][0]: r.theme.pk for r in results for i in r.rows}
 
     def quote(index: int) -> dict:  # the per-text signals let the model cite praise for praise, pain for pain
         pk = rows[index][0]
         sentiment, intent, _ = signals.get(pk, ("", "", 0.0))
-        return {**_quote(rows, index), "theme": labels.get(theme_of.get(pk), ""), "sentiment": sentiment,
-                "intent": intent}
+        return {"id": pk, "text": rows[index][1][:REPORT_QUOTE_CHARS], "theme": labels.get(theme_of.get(pk), ""),
+                "sentiment": sentiment, "intent": intent}
 
     quotes, competitor_quotes = [quote(i) for i in quote_rows], [quote(i) for i in competitor_rows]
     allowed = {q["id"] for q in quotes} | {q["id"] for q in competitor_quotes}
@@ -434,6 +434,9 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
         draft.competitors = _supported(draft.competitors, allowed)
     _check_support(run, settings, rows, results, analyses, draft, facts, theme_of)
     return draft, calls
+
+
+REPORT_QUOTE_CHARS = 240  # the report prompt carries facts, summaries and ~30 texts: it must fit a 2k context
 
 
 def _previous_counts(run: AnalysisRun) -> dict[int, tuple[int, int]]:
