@@ -270,7 +270,7 @@ SPAM_PHRASES: tuple[tuple[re.Pattern, int, bool, str], ...] = (
      "sales pitch"),
 )
 REPEATED_PUNCT = re.compile(r"[!?$€£¥！？]{3,12}")
-REPEATED_CHAR = re.compile(r"(.)\1{6}")
+REPEATED_CHAR = re.compile(r"(\S)\1{6}")  # not spaces: masked allowed phrases are blanked with spaces
 PROMO_EMOJI = re.compile(r"[\U0001F680\U0001F4B0\U0001F4B8\U0001F911\U0001F449\U0001F525\u2705\U0001F381\U0001F4B5]")
 # A customer who complains about a price, a sale or an advert quotes the seller's words: no pitch.
 COMPLAINT = _rx(r"\b(?:refunds?|refunded|money back|charged|overcharged|chargeback|returned|return it|my order|"

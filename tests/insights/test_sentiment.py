@@ -51,7 +51,8 @@ def test_a_text_that_contradicts_its_rating_is_mixed():
 
 def test_neutral_only_when_the_evidence_is_balanced():
     assert verdict_from({"negative": 0.1, "neutral": 0.2, "positive": 0.7}, None).sentiment == "positive"
-    assert verdict_from({"negative": 0.45, "neutral": 0.1, "positive": 0.45}, None).sentiment == "mixed"
+    split = verdict_from({"negative": 0.45, "neutral": 0.1, "positive": 0.45}, None)
+    assert split.sentiment != "neutral" and split.low_confidence
     assert verdict_from({"negative": 0.1, "neutral": 0.8, "positive": 0.1}, None).sentiment == "neutral"
     flat = verdict_from({"negative": 0.3, "neutral": 0.4, "positive": 0.3}, None)
     assert flat.low_confidence  # whatever it says, it says it is unsure
