@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from apps.copy import services
-from tests.copy.test_copy_flow import CLEAN, ZH, FakeModel, generate, use_model
+from tests.copy.test_copy_flow import ZH, FakeModel, generate, use_model
 from tests.copy.test_copy_flow import texts as texts  # noqa: PLC0414  (the fixture)
 
 pytestmark = pytest.mark.django_db
