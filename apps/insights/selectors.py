@@ -104,7 +104,9 @@ def dashboard_series(qs: QuerySet[CustomerText]) -> dict:
     weeks: dict[str, dict[str, int]] = {}
     for row in weekly:
         key = f"{row['y']}-W{row['w']:02d}"
-        weeks.setdefault(key, {"positive": 0, "neutral": 0, "negative": 0})[row["analysis__sentiment"]] = row["n"]
+        side = "neutral" if row["analysis__sentiment"] == "mixed" else row["analysis__sentiment"]  # neither side
+        week = weeks.setdefault(key, {"positive": 0, "neutral": 0, "negative": 0})
+        week[side] += row["n"]
     themes = (qs.filter(analysis__theme__isnull=False)
               .values("analysis__theme_id", "analysis__theme__label")
               .annotate(n=Count("id"), pos=Count("id", filter=Q(analysis__sentiment="positive")),

@@ -18,8 +18,13 @@ def week_of(moment: datetime | None) -> str:
     return f"{year}-W{week:02d}"
 
 
+def _side(sentiment: str) -> str:
+    """Mixed texts take neither side: in splits and charts they count with the neutral ones."""
+    return "neutral" if sentiment == "mixed" else sentiment
+
+
 def sentiment_split(sentiments: list[str]) -> dict[str, float]:
-    counts = Counter(sentiments)
+    counts = Counter(_side(s) for s in sentiments)
     total = len(sentiments) or 1
     return {
         "positive": counts["positive"], "neutral": counts["neutral"], "negative": counts["negative"],
@@ -33,7 +38,7 @@ def weekly(rows: list[tuple[datetime | None, str]]) -> dict[str, dict[str, int]]
     for moment, sentiment in rows:
         week = week_of(moment)
         weeks[week]["count"] += 1
-        weeks[week][sentiment] += 1
+        weeks[week][_side(sentiment)] += 1
     return {w: {k: weeks[w][k] for k in ("count", "positive", "neutral", "negative")}
             for w in sorted(weeks) if w != "undated"}
 

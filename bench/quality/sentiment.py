@@ -101,12 +101,49 @@ def _corrections_experiment(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "accuracy_before": acc([before[i] for i in rest], rest), "accuracy_after": acc(after, rest)}
 
 
+def _llm_labelling(ctx: QualityContext, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What an analysis does with the model: the MURMUR_LLM_LABEL_BUDGET least confident texts (text only,
+    no rating) are labelled by the model. Polar accuracy on those texts before and after."""
+    from django.conf import settings
+
+    from apps.corpus.models import CustomerText
+    from apps.insights.classify import classify_many
+    from apps.insights.llm_labels import label_uncertain
+    from apps.insights.models import TextAnalysis
+    from apps.insights.sentiment import base_model
+
+    ws = ctx.workspace("sentiment").workspace
+    rows = [r for r in rows if r.get("rating") is None]
+    texts = CustomerText.objects.bulk_create([
+        CustomerText(workspace=ws, text=r["text"], original_text=r["text"], content_hash=f"q-{ws.pk}-{i}",
+                     is_live=True, language="zh" if r["id"].startswith("zh") else "en") for i, r in enumerate(rows)])
+    signals = classify_many(base_model(), [r["text"] for r in rows], [None] * len(rows))
+    TextAnalysis.objects.bulk_create([
+        TextAnalysis(text=t, workspace=ws, sentiment=s.sentiment, sentiment_score=s.score, intent=s.intent,
+                     sentiment_confidence=s.confidence, sentiment_method=s.method)
+        for t, s in zip(texts, signals, strict=True)])
+    gold = {t.pk: r["sentiment"] for t, r in zip(texts, rows, strict=True)}
+    before = dict(TextAnalysis.objects.filter(workspace=ws).values_list("text_id", "sentiment"))
+    counts = label_uncertain(ws, list(gold), budget=settings.MURMUR_LLM_LABEL_BUDGET)
+    after = dict(TextAnalysis.objects.filter(workspace=ws).values_list("text_id", "sentiment"))
+    answered = TextAnalysis.objects.filter(workspace=ws, sentiment_method__in=("llm", "classifier+llm"))
+    polar = [pk for pk in answered.values_list("text_id", flat=True) if gold[pk] in POLAR]
+    whole = [pk for pk in gold if gold[pk] in POLAR]
+    return {**counts, "budget": settings.MURMUR_LLM_LABEL_BUDGET,
+            "polar_accuracy_on_answered_before": ratio(sum(before[pk] == gold[pk] for pk in polar), len(polar)),
+            "polar_accuracy_on_answered_after": ratio(sum(after[pk] == gold[pk] for pk in polar), len(polar)),
+            "polar_accuracy_all_before": ratio(sum(before[pk] == gold[pk] for pk in whole), len(whole)),
+            "polar_accuracy_all_after": ratio(sum(after[pk] == gold[pk] for pk in whole), len(whole))}
+
+
 def evaluate(ctx: QualityContext) -> dict[str, Any]:
     en = ctx.sample(load_jsonl("sentiment_en.jsonl"), 200)
     zh = ctx.sample(load_jsonl("sentiment_zh.jsonl"), 150)
     figures: dict[str, Any] = {"en": _language_figures("en", en), "zh": _language_figures("zh", zh)}
     if not ctx.fast:
         figures["corrections"] = _corrections_experiment(en + zh)
+    if ctx.use_llm and not ctx.fast:
+        figures["llm_labelling"] = _llm_labelling(ctx, en + zh)
     return figures
 
 
