@@ -13,6 +13,7 @@ from apps.corpus.selectors import texts_by_ids
 from .models import AnalysisRun, Insight, TextAnalysis, Theme, ThemeSnapshot
 from .sentiment import LOW_CONFIDENCE, LabelledText, SentimentModel, base_model, model_with_corrections
 
+SENTIMENTS = ("positive", "neutral", "mixed", "negative")
 _models_lock = threading.Lock()
 _workspace_models: dict[int, tuple[tuple, SentimentModel]] = {}
 
@@ -104,9 +105,7 @@ def dashboard_series(qs: QuerySet[CustomerText]) -> dict:
     weeks: dict[str, dict[str, int]] = {}
     for row in weekly:
         key = f"{row['y']}-W{row['w']:02d}"
-        side = "neutral" if row["analysis__sentiment"] == "mixed" else row["analysis__sentiment"]  # neither side
-        week = weeks.setdefault(key, {"positive": 0, "neutral": 0, "negative": 0})
-        week[side] += row["n"]
+        weeks.setdefault(key, dict.fromkeys(SENTIMENTS, 0))[row["analysis__sentiment"]] = row["n"]
     themes = (qs.filter(analysis__theme__isnull=False)
               .values("analysis__theme_id", "analysis__theme__label")
               .annotate(n=Count("id"), pos=Count("id", filter=Q(analysis__sentiment="positive")),
@@ -114,7 +113,7 @@ def dashboard_series(qs: QuerySet[CustomerText]) -> dict:
               .order_by("-n")[:15])
     return {
         "weeks": list(weeks),
-        "sentiment": {s: [weeks[w][s] for w in weeks] for s in ("positive", "neutral", "negative")},
+        "sentiment": {s: [weeks[w][s] for w in weeks] for s in SENTIMENTS},
         "themes": [{"id": t["analysis__theme_id"], "label": t["analysis__theme__label"], "count": t["n"],
                     "net": round(100 * (t["pos"] - t["neg"]) / t["n"], 1)} for t in themes],
     }

@@ -14,7 +14,9 @@ the method that produced it and a confidence, so pages can say "low confidence" 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import threading
 from collections.abc import Sequence
@@ -27,6 +29,7 @@ import numpy as np
 SEED_DIR = Path(__file__).resolve().parent / "sentiment_seed"
 ENCODER = "use-multilingual"
 CLASSES = ("negative", "neutral", "positive")
+FEATURES_VERSION = 1  # bump when `_features` changes
 CORRECTION_WEIGHT = 2.0  # one analyst's correction counts as much as two seeds (more overfits hard texts)
 LOW_CONFIDENCE = 0.6  # below this a verdict is shown as "low confidence"
 CONTRADICTION = 0.75  # the text must be this sure to overrule its star rating (then: mixed)
@@ -141,10 +144,29 @@ def load_seeds() -> list[LabelledText]:
 _seed_lock = threading.Lock()
 
 
+def _features_cache_file(seeds: Sequence[LabelledText]) -> Path:
+    """Where the seeds' features are kept between processes: keyed by the seeds and the encoder, so a changed
+    seed file or encoder never reuses stale features."""
+    from django.conf import settings
+
+    digest = hashlib.sha256(json.dumps([ENCODER, FEATURES_VERSION, [s.text for s in seeds]]).encode()).hexdigest()
+    return Path(settings.DATA_DIR) / "cache" / f"sentiment-seed-features-{digest[:16]}.npy"
+
+
 @cache
 def _seeds_with_features() -> tuple[list[LabelledText], np.ndarray]:
     seeds = load_seeds()
-    return seeds, _features([s.text for s in seeds])
+    path = _features_cache_file(seeds)
+    if path.is_file():
+        features = np.load(path)
+        if features.shape[0] == len(seeds):
+            return seeds, features
+    features = _features([s.text for s in seeds])  # ~4k sentences: seconds; every worker would repeat it
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
+    np.save(partial, features)
+    os.replace(partial, path)  # atomic: a concurrent reader sees the whole file or none
+    return seeds, features
 
 
 def _seed_data() -> tuple[list[LabelledText], np.ndarray]:

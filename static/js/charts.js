@@ -18,12 +18,12 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const sentimentCanvas = document.getElementById("sentiment-chart");
   if (sentimentCanvas) {
-    const colours = { positive: "#12805c", neutral: "#98a2b3", negative: "#c0362c" };
+    const colours = { positive: "#12805c", neutral: "#98a2b3", mixed: "#d9a400", negative: "#c0362c" };
     new Chart(sentimentCanvas, {
       type: "bar",
       data: {
         labels: data.weeks,
-        datasets: ["negative", "neutral", "positive"].map((s) => ({ label: s, data: data.sentiment[s], backgroundColor: colours[s] })),
+        datasets: ["negative", "mixed", "neutral", "positive"].map((s) => ({ label: s, data: data.sentiment[s], backgroundColor: colours[s] })),
       },
       options: {
         responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
