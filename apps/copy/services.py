@@ -808,7 +808,7 @@ def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
     for item in items:  # round-robin, so every finding has evidence in the prompt
         wanted += [e for e in item.evidence[:2] if e not in wanted]
     texts = {t.pk: t for t in cleared.filter(pk__in=wanted)}
-    signals = _signals_of(list(texts))
+    signals = insights.evidence_signals(list(texts))
     # Each text says whether it complains or asks: the model can tell what is missing from what is there.
     quotes = [{**_quote(texts[i], None), **dict(zip(("sentiment", "intent", "score"), signals.get(i, ("", "", None))))}
               for i in wanted if i in texts][:IDEA_QUOTES]
@@ -816,11 +816,6 @@ def _idea_material(idea_set: IdeaSet) -> tuple[list[dict], list[dict]]:
     findings = [{"kind": i.kind, "title": i.title, "detail": i.detail[:200],
                  "evidence": [e for e in i.evidence if e in shown]} for i in items]
     return findings, quotes
-
-
-def _signals_of(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
-    return {pk: (sentiment, intent, score) for pk, sentiment, intent, score in TextAnalysis.objects.filter(
-        text_id__in=text_ids).values_list("text_id", "sentiment", "intent", "sentiment_score")}
 
 
 def _requested_features(workspace: Workspace) -> list[str]:

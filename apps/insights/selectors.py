@@ -142,3 +142,12 @@ def sentiment_model_for(workspace: Workspace) -> SentimentModel:
     with _models_lock:
         _workspace_models[workspace.pk] = (key, model)
     return model
+
+
+def evidence_signals(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
+    """(sentiment, intent, score) of texts for the evidence checks. A low-confidence sentiment is a guess: its
+    score counts as 0, so it supports neither a pain point nor praise (`evidence.MIN_SCORE`)."""
+    rows = TextAnalysis.objects.filter(text_id__in=text_ids).values_list(
+        "text_id", "sentiment", "intent", "sentiment_score", "sentiment_confidence")
+    return {pk: (sentiment, intent, 0.0 if confidence is not None and confidence < LOW_CONFIDENCE else score)
+            for pk, sentiment, intent, score, confidence in rows}

@@ -42,7 +42,7 @@ from .models import (
     ThemeStatus,
 )
 from .schemas import Finding, ReportDraft, ThemeAnalysis
-from .selectors import sentiment_model_for
+from .selectors import evidence_signals, sentiment_model_for
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +411,7 @@ def _report(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: l
         themes.append({"label": labels[snap.theme_id], "summary": analysis.summary if analysis else ""})
         quote_rows.extend(result_by_theme[snap.theme_id].representatives[:2])
     competitor_rows = _competitor_rows(settings, rows)[:8]
-    signals = _signals([rows[i][0] for i in [*quote_rows, *competitor_rows]])
+    signals = evidence_signals([rows[i][0] for i in [*quote_rows, *competitor_rows]])
     theme_of = {rows[i][0]: r.theme.pk for r in results for i in r.rows}
 
     def quote(index: int) -> dict:  # the per-text signals let the model cite praise for praise, pain for pain
@@ -446,11 +446,6 @@ def _previous_counts(run: AnalysisRun) -> dict[int, tuple[int, int]]:
         run_id=run.previous_id).values_list("theme_id", "size", "negative")}
 
 
-def _signals(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
-    return {pk: (sentiment, intent, score) for pk, sentiment, intent, score in TextAnalysis.objects.filter(
-        text_id__in=text_ids).values_list("text_id", "sentiment", "intent", "sentiment_score")}
-
-
 def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, results: list[_ThemeResult],
                    analyses: list, draft: ReportDraft | None, facts: report_facts.ReportFacts,
                    theme_of: dict[int, int]) -> None:
@@ -458,7 +453,7 @@ def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, res
     findings += _report_findings(draft) if draft is not None else []
     cited = {i for f in findings for i in f.evidence}
     text_of = {rows[i][0]: rows[i][1] for i in range(len(rows))}
-    signals = _signals(list(cited))
+    signals = evidence_signals(list(cited))
     texts = {pk: evidence.TextFacts(text_of[pk], *signals.get(pk, ("", "", None)), theme_id=theme_of.get(pk))
              for pk in cited if pk in text_of}
     count = evidence.check_theme_analyses(analyses, [r.theme.pk for r in results], texts)

@@ -65,10 +65,12 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.llm",
     "apps.corpus",
+    # Before embeddings: receivers of `texts_committed` run in app order, and sentiment must be stored before
+    # the embedding tasks are queued, whose last one marks the import succeeded (pages then show sentiment).
+    "apps.insights",
     "apps.embeddings",
     "apps.moderation",
     "apps.search",
-    "apps.insights",
     "apps.copy",
     "apps.dashboard",
     "apps.privacy",
