@@ -24,9 +24,8 @@ a person edits them away.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from apps.copy import contract
 from apps.copy.contract import language_matches, written_in
@@ -67,25 +66,9 @@ _KANA = re.compile(r"[\u3040-\u30ff]")
 _L = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
 
 
-@dataclass(frozen=True)
-class Flag:
-    kind: str
-    text: str  # as it appears in the draft
-    start: int
-    end: int
-    reason: str
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def _fold(text: str) -> str:
-    """A same-length folded copy of `text`, so offsets found in it index the original."""
-    out = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        out.append(folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
-    return "".join(out)
+# One finding type and one folding for every check of generated text (apps/copy/contract.py).
+Flag = contract.Finding
+_fold = contract.fold
 
 
 def has_cjk(text: str) -> bool:
