@@ -10,14 +10,16 @@ nothing to the classifier: only people's corrections do, so a model's mistakes c
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from django.conf import settings
+from pydantic import Field, create_model
 
 from apps.accounts.models import Workspace
 from apps.llm.gateway import LLMRequest, LLMResult, get_gateway, run_in_rounds
 
 from .models import TextAnalysis
-from .schemas import SentimentLabels
+from .schemas import SentimentLabels, TextSentiment
 from .sentiment import LOW_CONFIDENCE
 
 PROMPT = ("insights/sentiment", 1)
@@ -34,9 +36,17 @@ def uncertain_texts(workspace: Workspace, text_ids, budget: int) -> list[tuple[i
     return list(rows)
 
 
+@cache
+def _schema_for(size: int) -> type[SentimentLabels]:
+    """SentimentLabels that must hold exactly `size` labels: with a schema that allows an empty list, the
+    small CPU model answered `{"labels": []}` to every batch."""
+    return create_model(f"SentimentLabels{size}", __base__=SentimentLabels,
+                        labels=(list[TextSentiment], Field(min_length=size, max_length=size)))
+
+
 def _request(batch: list[tuple[int, str, str]], attempt: int) -> LLMRequest:
     texts = [{"id": pk, "text": text[:1000]} for pk, text, _ in batch]
-    return LLMRequest(*PROMPT, {"texts": texts}, SentimentLabels,
+    return LLMRequest(*PROMPT, {"texts": texts}, _schema_for(len(batch)),
                       max_tokens=20 * len(batch) + 20, seed=attempt, temperature=0.0 if attempt == 0 else 0.3)
 
 
