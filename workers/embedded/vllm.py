@@ -247,6 +247,10 @@ def start_vllm(
         "--max-model-len", str(max_model_len),
         "--enforce-eager",  # compiling takes minutes and its cache does not reload
         "--structured-outputs-config", so_config,
+        # No chunked prefill: vLLM 0.32's CPU worker crashes the whole engine ("CPU Generator does not use
+        # offset") when a seeded request's prompt is split across steps, which concurrent long prompts cause.
+        # Whole prompts only: the batch must hold the longest one.
+        "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(max_model_len, 4096)),
         *extra_args,
     ]  # fmt: skip
     env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": str(kv_cache_gib)}
