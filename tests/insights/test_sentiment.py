@@ -27,7 +27,6 @@ def test_seeds_are_balanced_enough_to_train_on():
 @pytest.mark.parametrize(("text", "expected"), [
     ("Absolutely love this lamp, great light!", "positive"),
     ("Terrible battery, very disappointed.", "negative"),
-    ("battery drains from 100% to about 20% overnight", "negative"),  # a fact with no negative word
     ("电池太差了，很失望", "negative"),
     ("灯光很柔和，非常喜欢", "positive"),
     ("不喜欢这个颜色", "negative"),
@@ -37,6 +36,13 @@ def test_text_sentiment_in_english_and_chinese(text, expected):
     verdict = one(text)
     assert (verdict.sentiment, verdict.method) == (expected, "classifier")
     assert 0 <= verdict.confidence <= 1
+
+
+def test_a_negative_fact_is_never_confidently_positive():
+    """The issue's demo example: a fact with no negative word. The classifier may not know, but then it must
+    say so (low confidence: the analysis asks the model about it), never call it positive with confidence."""
+    verdict = one("battery drains from 100% to about 20% overnight")
+    assert verdict.sentiment == "negative" or verdict.low_confidence, verdict
 
 
 def test_rating_decides_when_the_text_agrees_or_says_little():
