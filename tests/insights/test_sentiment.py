@@ -4,6 +4,7 @@ import pytest
 
 from apps.insights.classify import classify_many
 from apps.insights.sentiment import (
+    LOW_CONFIDENCE,
     LabelledText,
     base_model,
     load_seeds,
@@ -42,7 +43,7 @@ def test_a_negative_fact_is_never_confidently_positive():
     """The issue's demo example: a fact with no negative word. The classifier may not know, but then it must
     say so (low confidence: the analysis asks the model about it), never call it positive with confidence."""
     verdict = one("battery drains from 100% to about 20% overnight")
-    assert verdict.sentiment == "negative" or verdict.low_confidence, verdict
+    assert verdict.sentiment == "negative" or verdict.confidence < LOW_CONFIDENCE, verdict
 
 
 def test_rating_decides_when_the_text_agrees_or_says_little():
