@@ -11,7 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+# Bounded (RFC 5321 lengths) and anchored at the start of a run of address characters, so a long run without
+# an "@" costs one scan instead of one per position (the unbounded form took ~1 s on 20k characters of "a.").
+EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9.\-]{1,255}\.[A-Za-z]{2,63}")
 CARD_CANDIDATE = re.compile(r"(?<!\d)(?:\d[ \-]?){12,18}\d(?!\d)")
 PHONE = re.compile(
     r"(?<![\w+])(?:\+?\d{1,3}[\s.\-]?)?(?:\(\d{2,4}\)[\s.\-]?)?\d{2,4}[\s.\-]?\d{3,4}[\s.\-]?\d{3,4}(?!\w)"
@@ -19,8 +21,8 @@ PHONE = re.compile(
     r"|(?<!\d)1[3-9]\d{9}(?!\d)"
 )
 NAME_INTRO = re.compile(
-    r"(?P<lead>\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Ss]igned|[Rr]egards,?|[Tt]hanks,?|[Cc]heers,?)\s+)"
-    r"(?P<name>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
+    r"(?P<lead>\b(?:[Mm]y name is|[Tt]his is|I am|I'm|[Ss]igned|[Rr]egards,?|[Tt]hanks,?|[Cc]heers,?)\s{1,10})"
+    r"(?P<name>[A-Z][a-z]{1,40}(?:\s{1,5}[A-Z][a-z]{1,40})?)"
     r"|(?P<zh_lead>我叫|我是)(?P<zh_name>[\u4e00-\u9fff]{2,3})"
 )
 
