@@ -32,7 +32,8 @@ api = NinjaAPI(
 
 
 # Errors whose message is meant for the caller, by status code. Handlers follow each exception's MRO, so
-# a subclass (CopyConflict, ReplyError, ...) gets the status of the nearest class listed here.
+# a subclass (CopyConflict, ReplyError, ModerationError, CaseNotFound, PrivacyError, NotRetryable, ...) gets the
+# status of the nearest class listed here; its `payload`, if any, adds fields to the body.
 STATUS_OF_ERROR: dict[type[Exception], int] = {
     InvalidRequest: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409, UpstreamFailed: 502,
     LLMError: 503,  # a request that calls the model while it is down or out of budget
@@ -43,7 +44,7 @@ STATUS_OF_ERROR: dict[type[Exception], int] = {
 def _error_response(request: HttpRequest, exc: Exception):
     status = getattr(exc, "status_code", 0) or next(
         code for cls in type(exc).__mro__ if (code := STATUS_OF_ERROR.get(cls)))
-    return api.create_response(request, {"error": str(exc)}, status=status)
+    return api.create_response(request, {"error": str(exc), **getattr(exc, "payload", {})}, status=status)
 
 
 for error_class in STATUS_OF_ERROR:

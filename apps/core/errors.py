@@ -1,6 +1,7 @@
 """Errors that services raise for the caller to show as they are: the message says what to do instead.
 The JSON API maps each to one status code (handlers in config/api.py); views show the message. Apps subclass
-them for names that read well in their own code (CopyConflict, ReplyError, ...)."""
+them for names that read well in their own code (CopyConflict, ReplyError, ModerationError, PrivacyError, ...).
+An error may set `payload`, a dict of fields the JSON body carries next to "error" (a 409 naming what is running)."""
 
 
 class InvalidRequest(ValueError):

@@ -67,8 +67,4 @@ def job_retry(request: HttpRequest, job_id: UUID):
     job = get_job(request.auth.workspace, job_id)
     if job is None:
         raise HttpError(404, "No such job in this workspace.")
-    try:
-        job = services.retry(request.auth, job)
-    except services.NotRetryable as exc:
-        return 409, {"error": str(exc)}
-    return 202, job_out(job)
+    return 202, job_out(services.retry(request.auth, job))  # NotRetryable: 409 (config/api.py)

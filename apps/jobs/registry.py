@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from apps.core.errors import Conflict
+
 from .models import Job
 
 
-class NotRetryable(Exception):
-    """The job cannot be retried as things stand; the message says why and what to do instead."""
+class NotRetryable(Conflict):
+    """The job cannot be retried as things stand; the message says why and what to do instead (409 in the API)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from apps.accounts.permissions import MODERATE
 
 from . import selectors, services
 from .models import AuditEntry, CaseNote, CaseStatus, ModerationCase
-from .services import CaseNotFound, ModerationError
 
 router = Router(tags=["moderation"])
 
@@ -193,15 +192,6 @@ def _case_or_404(ctx: WorkspaceContext, case_id: int) -> ModerationCase:
     return case
 
 
-def _run(call):
-    try:
-        return call()
-    except CaseNotFound as exc:
-        raise HttpError(404, str(exc)) from exc
-    except ModerationError as exc:
-        raise HttpError(400, str(exc)) from exc
-
-
 @router.get("/moderation/cases", response=CasePage)
 def list_cases(request: HttpRequest, filters: Query[CaseFilterParams], limit: int = 50, offset: int = 0):
     request.auth.require(MODERATE)
@@ -222,20 +212,19 @@ def case_detail(request: HttpRequest, case_id: int):
 
 @router.post("/moderation/cases/{case_id}/decision", response=CaseOut)
 def decide(request: HttpRequest, case_id: int, payload: DecisionIn):
-    case = _run(lambda: services.decide(request.auth, case_id, payload.action, text=payload.text,
-                                        note=payload.note))
+    case = services.decide(request.auth, case_id, payload.action, text=payload.text, note=payload.note)
     return case_out(selectors.get_case(request.auth.workspace, case.pk))
 
 
 @router.post("/moderation/cases/{case_id}/notes", response={201: NoteOut})
 def add_note(request: HttpRequest, case_id: int, payload: NoteIn):
-    note = _run(lambda: services.add_note(request.auth, case_id, payload.body))
+    note = services.add_note(request.auth, case_id, payload.body)
     return 201, note_out(note)
 
 
 @router.post("/moderation/cases/{case_id}/assign", response=CaseOut)
 def assign(request: HttpRequest, case_id: int, payload: AssignIn):
-    case = _run(lambda: services.assign(request.auth, case_id, payload.user_id))
+    case = services.assign(request.auth, case_id, payload.user_id)
     return case_out(selectors.get_case(request.auth.workspace, case.pk))
 
 
@@ -249,9 +238,8 @@ def bulk(request: HttpRequest, payload: BulkIn):
         if values["assigned_to"] == "me":
             values["assigned_to"] = str(request.auth.user.pk)
         filters = selectors.CaseFilters(**values)
-    job = _run(lambda: services.start_bulk_decision(request.auth, payload.action, case_ids=payload.case_ids,
-                                                    filters=filters, note=payload.note,
-                                                    assignee_id=payload.assignee_id))
+    job = services.start_bulk_decision(request.auth, payload.action, case_ids=payload.case_ids, filters=filters,
+                                       note=payload.note, assignee_id=payload.assignee_id)
     return 202, {"job_id": str(job.pk), "total": job.total}
 
 
@@ -292,7 +280,7 @@ def get_policy(request: HttpRequest):
 @router.put("/moderation/policy", response=PolicyOut)
 def put_policy(request: HttpRequest, payload: PolicyIn):
     rules = {c: r.dict() for c, r in payload.rules.items()} if payload.rules else None
-    policy = _run(lambda: services.update_policy(
-        request.auth, rules=rules, exclude_pending_from_analysis=payload.exclude_pending_from_analysis,
-        use_llm_judge=payload.use_llm_judge))
+    policy = services.update_policy(request.auth, rules=rules,
+                                    exclude_pending_from_analysis=payload.exclude_pending_from_analysis,
+                                    use_llm_judge=payload.use_llm_judge)
     return _policy_out(policy)

@@ -30,6 +30,7 @@ from django.utils import timezone
 from apps.accounts.context import PermissionDenied, WorkspaceContext
 from apps.accounts.models import Membership, Workspace
 from apps.accounts.permissions import MANAGE, MODERATE, role_allows
+from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus.models import CustomerText, ModerationStatus
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
@@ -72,12 +73,12 @@ SUBJECT_STATUS_FOR = {Action.ALLOW: ModerationStatus.APPROVED, Action.QUEUE: Mod
                       Action.HIDE: ModerationStatus.HIDDEN}
 
 
-class ModerationError(Exception):
-    """A request the user can fix; the message says how."""
+class ModerationError(InvalidRequest):
+    """A request the user can fix; the message says how (400 in the API)."""
 
 
-class CaseNotFound(ModerationError):
-    pass
+class CaseNotFound(NotFound, ModerationError):
+    """No such case in this workspace (404 in the API); still a ModerationError for the pages that catch those."""
 
 
 @dataclass(frozen=True)

@@ -26,15 +26,6 @@ def _owner(request: HttpRequest) -> WorkspaceContext:
     return ctx
 
 
-def _call(fn, *args, **kwargs):
-    try:
-        return fn(*args, **kwargs)
-    except services.NotFound as exc:
-        raise HttpError(404, str(exc)) from None
-    except services.PrivacyError as exc:
-        raise HttpError(400, str(exc)) from None
-
-
 class AuditEntryOut(Schema):
     id: int
     action: str
@@ -81,7 +72,7 @@ def get_retention(request: HttpRequest):
 
 @router.put("/privacy/retention", response=RetentionOut)
 def put_retention(request: HttpRequest, payload: RetentionIn):
-    policy = _call(services.set_retention, _owner(request), payload.original_days)
+    policy = services.set_retention(_owner(request), payload.original_days)
     return {"original_days": policy.original_days, "last_purged_at": policy.last_purged_at}
 
 
@@ -124,7 +115,7 @@ def list_exports(request: HttpRequest):
 
 @router.get("/privacy/exports/{export_id}/download")
 def download(request: HttpRequest, export_id: int):
-    export = _call(services.download_export, _owner(request), export_id)
+    export = services.download_export(_owner(request), export_id)
     response = HttpResponse(export.archive, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "no-store"
@@ -165,7 +156,7 @@ class ErasureDone(Schema):
 @router.post("/privacy/erasures", response=ErasurePreview)
 def preview_erasure(request: HttpRequest, payload: ErasureIn):
     ctx = _owner(request)
-    erasure = _call(services.preview_erasure, ctx, payload.kind, payload.value)
+    erasure = services.preview_erasure(ctx, payload.kind, payload.value)
     texts = selectors.erasure_matches(erasure, PREVIEW_LIMIT)
     return {"id": erasure.pk, "kind": erasure.kind, "matches": len(erasure.text_ids),
             "texts": [{"id": t.pk, "text": t.text, "original_text": t.original_text, "author": t.author,
@@ -174,7 +165,7 @@ def preview_erasure(request: HttpRequest, payload: ErasureIn):
 
 @router.post("/privacy/erasures/{request_id}/confirm", response=ErasureDone)
 def confirm_erasure(request: HttpRequest, request_id: int, payload: ErasureConfirm):
-    erasure = _call(services.confirm_erasure, _owner(request), request_id, payload.text_ids)
+    erasure = services.confirm_erasure(_owner(request), request_id, payload.text_ids)
     return {"id": erasure.pk, "status": erasure.status, "counts": erasure.counts}
 
 
@@ -185,5 +176,5 @@ class DeleteWorkspaceIn(Schema):
 @router.post("/privacy/workspace/delete")
 def delete_workspace(request: HttpRequest, payload: DeleteWorkspaceIn):
     ctx = _owner(request)
-    counts = _call(services.delete_workspace, ctx, payload.confirm_name)
+    counts = services.delete_workspace(ctx, payload.confirm_name)
     return {"deleted": ctx.workspace.name, "counts": counts}

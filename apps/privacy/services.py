@@ -21,7 +21,7 @@ from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import MANAGE
 from apps.copy.models import CopyRequest, CopyVariant, ProductIdea
-from apps.core import crypto
+from apps.core import crypto, errors
 from apps.corpus.models import CustomerText, TextImport
 from apps.embeddings.models import TextEmbedding
 from apps.insights.clustering import tokens
@@ -50,12 +50,12 @@ MAX_RETENTION_DAYS = 3650
 PREVIEW_VALID_FOR = timedelta(days=1)
 
 
-class PrivacyError(Exception):
-    """Something the owner asked for cannot be done; the message says what to do instead."""
+class PrivacyError(errors.InvalidRequest):
+    """Something the owner asked for cannot be done; the message says what to do instead (400 in the API)."""
 
 
-class NotFound(PrivacyError):
-    pass
+class NotFound(errors.NotFound, PrivacyError):
+    """No such erasure request or export in this workspace (404 in the API); still a PrivacyError for the pages."""
 
 
 # --- the audit log ----------------------------------------------------------------------------------------

@@ -39,10 +39,10 @@ def retention(request: HttpRequest) -> HttpResponse:
     try:
         days = int(raw) if raw else None
         services.set_retention(request.workspace_ctx, days)
+    except services.PrivacyError as exc:  # before ValueError: it is one (apps/core/errors.InvalidRequest)
+        messages.error(request, str(exc))
     except ValueError:
         messages.error(request, "Enter the retention period as a whole number of days, or leave it empty.")
-    except services.PrivacyError as exc:
-        messages.error(request, str(exc))
     else:
         messages.success(request, f"Originals are now kept for {days} days." if days else
                          "Originals are now kept until you erase them.")
