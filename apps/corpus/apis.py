@@ -3,11 +3,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from ninja import File, Form, Query, Router, Schema
+from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
@@ -97,13 +99,42 @@ def text_out(ctx: WorkspaceContext, text: CustomerText) -> dict[str, Any]:
     return data
 
 
+# Room for the multipart boundaries and the mapping field around the file itself.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+
+
+def refuse_oversized_body(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Refuse a request whose declared length exceeds the upload limit before its body is read or parsed (the
+    server reads at most Content-Length bytes, so the declaration bounds the work)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        try:
+            services.check_upload_size(max(declared - MULTIPART_OVERHEAD_BYTES, 0))
+        except ImportValidationError as exc:
+            return JsonResponse({"error": exc.message, "details": exc.details}, status=400)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 @router.post("/imports", response={202: ImportAccepted, 400: ImportError400})
+@decorate_view(refuse_oversized_body)
 def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = ""):
+    # Role and size first: Django spooled a large body to disk, and only the read below brings it into memory.
+    try:
+        services.check_upload(request.auth, file.size or 0)
+    except ImportValidationError as exc:
+        return 400, {"error": exc.message, "details": exc.details}
     try:
         mapping_dict = json.loads(mapping) if mapping else {}
         if not isinstance(mapping_dict, dict):
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
         return 400, {"error": 'mapping must be a JSON object such as {"text": "review"}.', "details": []}
     upload = services.Upload(filename=file.name or "upload", data=file.read(), mapping=mapping_dict)
     try:

@@ -32,12 +32,22 @@ class Upload:
     mapping: dict[str, str]
 
 
-def validate_upload(upload: Upload) -> ParsedFile:
-    if len(upload.data) > settings.MURMUR_MAX_UPLOAD_BYTES:
+def check_upload_size(size: int) -> None:
+    if size > settings.MURMUR_MAX_UPLOAD_BYTES:
         raise ImportValidationError(
-            f"The file is {len(upload.data) // 1024 // 1024} MB; the limit is "
-            f"{settings.MURMUR_MAX_UPLOAD_BYTES // 1024 // 1024} MB."
+            f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
+            f"{settings.MURMUR_MAX_UPLOAD_BYTES / 1024 / 1024:.1f} MB."
         )
+
+
+def check_upload(ctx: WorkspaceContext, size: int) -> None:
+    """What can be refused before the file is read: the caller's role, then the file's size."""
+    ctx.require(IMPORT)
+    check_upload_size(size)
+
+
+def validate_upload(upload: Upload) -> ParsedFile:
+    check_upload_size(len(upload.data))
     return parse_file(upload.filename, upload.data, upload.mapping,
                       max_rows=settings.MURMUR_MAX_IMPORT_ROWS, max_text_chars=settings.MURMUR_MAX_TEXT_CHARS)
 
