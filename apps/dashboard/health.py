@@ -3,11 +3,18 @@ the models the features need."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from apps.core import health as infrastructure
+
+logger = logging.getLogger(__name__)
+HEALTH_CACHE_KEY = "health:components"
+HEALTH_CACHE_S = 5
 
 
 def check_embeddings() -> dict[str, Any]:
@@ -38,5 +45,22 @@ def component_health() -> dict[str, dict[str, Any]]:
         "embeddings": check_embeddings(),
         "llm": check_llm(),
     }
+
+
+def cached_component_health() -> dict[str, dict[str, Any]]:
+    """component_health(), shared by every web process for HEALTH_CACHE_S: /healthz is public, and a fresh
+    check calls every vLLM server and loads the embedding model. Checked afresh while Redis is unreachable."""
+    try:
+        cached = cache.get(HEALTH_CACHE_KEY)
+    except (RedisError, OSError):
+        return component_health()
+    if cached is not None:
+        return cached
+    value = component_health()
+    try:
+        cache.set(HEALTH_CACHE_KEY, value, HEALTH_CACHE_S)
+    except (RedisError, OSError):
+        logger.warning("health cache unavailable (Redis unreachable)")
+    return value
 
 

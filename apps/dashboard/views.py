@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from apps.accounts.context import PermissionDenied
 from apps.accounts.permissions import ANALYZE, MANAGE, VIEW_ORIGINALS
-from apps.accounts.selectors import memberships_of
+from apps.accounts.selectors import context_for_token, context_for_user, memberships_of
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus import selectors as corpus
@@ -35,14 +35,32 @@ from apps.llm import selectors as llm
 from apps.moderation import selectors as moderation_selectors
 from apps.search.selectors import more_like_this, semantic_search
 
-from .health import component_health
+from .health import cached_component_health
+
+
+def _sees_health_detail(request: HttpRequest) -> bool:
+    """Owners (by session or Bearer token) and superusers; while the database is down, nobody."""
+    try:
+        if request.user.is_authenticated and request.user.is_superuser:
+            return True
+        ctx = context_for_user(request.user, request.session.get(SESSION_WORKSPACE_KEY))
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if ctx is None and scheme.lower() == "bearer" and token.strip():
+            ctx = context_for_token(token.strip())
+    except (OperationalError, InterfaceError):
+        return False
+    return ctx is not None and ctx.can(MANAGE)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    components = component_health()
+    """Anyone gets the overall status and each component's up/down; only owners get the details (server URLs,
+    model names, worker layout)."""
+    components = cached_component_health()
     healthy = all(c["ok"] for c in components.values())
+    detail = _sees_health_detail(request)
     body = {"status": "ok" if healthy else "degraded",
-            "components": {name: {"state": "up" if c["ok"] else "down", **c} for name, c in components.items()}}
+            "components": {name: {"state": "up" if c["ok"] else "down", **(c if detail else {})}
+                           for name, c in components.items()}}
     return JsonResponse(body, status=200 if healthy else 503)
 
 
@@ -196,7 +214,7 @@ def job_retry(request: HttpRequest, job_id: UUID) -> HttpResponse:
 def status(request: HttpRequest) -> HttpResponse:
     ctx = request.workspace_ctx
     return render(request, "dashboard/status.html", {
-        "components": component_health(), "llm_model": settings.MURMUR_LLM_MODEL,
+        "components": cached_component_health(), "llm_model": settings.MURMUR_LLM_MODEL,
         "usage": llm.usage_by_feature(ctx.workspace) if ctx.can(MANAGE) else None,
         "budget": llm.budget_state(ctx.workspace) if ctx.can(MANAGE) else None,
     })
