@@ -26,10 +26,12 @@ $(BROWSER_STAMP):
 
 test: $(STAMP) $(BROWSER_STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m workers.launcher test
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff format --check . || true
 
 bench: $(STAMP)

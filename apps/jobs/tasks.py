@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import ClassVar
 
 from celery import Task
 from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
-
-from apps.llm.gateway import LLMError, LLMUnavailable
 
 from . import services
 
@@ -39,23 +38,33 @@ class TrackedTask(Task):
 
 class LLMJobTask(TrackedTask):
     """Tasks that call the LLM gateway. While no model server answers, the job waits (the task is
-    retried with growing delays, for hours) and says so; other LLM errors fail the job with their message."""
+    retried with growing delays, for hours) and says so; other LLM errors fail the job with their message.
+    Which errors those are, apps.llm registers at start-up (`register_llm_errors`): jobs lies below llm and
+    never imports it."""
 
     abstract = True
     LLM_WAIT_RETRIES = 300
     LLM_WAIT_MAX_DELAY_S = 60
+    unavailable_errors: ClassVar[tuple[type[Exception], ...]] = ()  # no model server answers: wait
+    failing_errors: ClassVar[tuple[type[Exception], ...]] = ()  # any other LLM error: fail the job with it
 
     def __call__(self, *args, **kwargs):
         job_id = kwargs.get("job_id")
         try:
             return super().__call__(*args, **kwargs)
-        except LLMUnavailable as exc:
+        except self.unavailable_errors as exc:
             attempt = self.request.retries + 1
             if job_id:
                 services.set_message(job_id, f"Waiting for the language model server (attempt {attempt}): {exc}")
             raise self.retry(exc=exc, countdown=min(self.LLM_WAIT_MAX_DELAY_S, 2 ** min(attempt, 6)),
                              max_retries=self.LLM_WAIT_RETRIES) from exc
-        except LLMError as exc:
+        except self.failing_errors as exc:
             if job_id:
                 services.fail(job_id, str(exc))
             return None
+
+
+def register_llm_errors(*, unavailable: type[Exception], failed: type[Exception]) -> None:
+    """Called by apps.llm (LlmConfig.ready) with the gateway's errors; `unavailable` is a subclass of `failed`."""
+    LLMJobTask.unavailable_errors = (unavailable,)
+    LLMJobTask.failing_errors = (failed,)

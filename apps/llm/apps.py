@@ -9,7 +9,10 @@ class LlmConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.permissions import ANALYZE
         from apps.jobs import registry
+        from apps.jobs.tasks import register_llm_errors
 
+        from .gateway import LLMError, LLMUnavailable
         from .services import resend_question_batch
 
         registry.register("llm_batch", permission=ANALYZE, resend=resend_question_batch)
+        register_llm_errors(unavailable=LLMUnavailable, failed=LLMError)  # what LLMJobTask waits on or fails with
