@@ -1,12 +1,14 @@
-import hashlib
 import logging
 import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from redis.exceptions import RedisError
+
+from .selectors import context_for_token, hash_token
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +49,24 @@ def _hit(key: str, window_s: int) -> int:
         return 0
 
 
+LOGIN_PATHS = ("/login/", "/admin/login/")
+
+
+def api_caller(request: HttpRequest) -> str:
+    """Whose API budget a request spends: the token it resolves to, else the logged-in user, else the client IP.
+    Keyed on what the header means, not how it is spelt: "bearer x", "BEARER x" and junk tokens share a bucket."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    try:
+        if scheme.lower() == "bearer" and token and context_for_token(token) is not None:
+            return f"token:{hash_token(token)[:24]}"
+        if request.user.is_authenticated:
+            return f"user:{request.user.pk}"
+    except (OperationalError, InterfaceError):
+        pass  # the API answers 503 itself; meanwhile the caller is counted by address
+    return f"ip:{_client_ip(request)}"
+
+
 class ThrottleMiddleware:
     """Login attempts per IP and username, and API requests per caller, are limited: password guessing
     and runaway scripts get a 429 with Retry-After instead of the server's full attention."""
@@ -55,7 +75,7 @@ class ThrottleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.path == "/login/":
+        if request.method == "POST" and request.path in LOGIN_PATHS:
             username = request.POST.get("username", "")[:150].lower()
             window = settings.MURMUR_LOGIN_WINDOW_S
             if _hit(f"login:{_client_ip(request)}:{username}", window) > settings.MURMUR_LOGIN_ATTEMPTS:
@@ -64,10 +84,8 @@ class ThrottleMiddleware:
                 response["Retry-After"] = str(window)
                 return response
         elif request.path.startswith("/api/"):
-            auth = request.headers.get("Authorization", "")
-            caller = hashlib.sha256(auth.encode()).hexdigest()[:24] if auth else \
-                f"{_client_ip(request)}:{request.session.session_key or ''}"
-            if _hit(f"api:{caller}:{int(time.time() // 60)}", 60) > settings.MURMUR_API_REQUESTS_PER_MINUTE:
+            used = _hit(f"api:{api_caller(request)}:{int(time.time() // 60)}", 60)
+            if used > settings.MURMUR_API_REQUESTS_PER_MINUTE:
                 response = JsonResponse({"error": "Rate limit exceeded; slow down and retry in a minute."},
                                         status=429)
                 response["Retry-After"] = "60"
