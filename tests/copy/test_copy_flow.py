@@ -85,7 +85,7 @@ def model(monkeypatch):
 def use_model(monkeypatch, fake: FakeModel) -> FakeModel:
     gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
     monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
     return fake
 
 

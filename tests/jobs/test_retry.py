@@ -46,7 +46,7 @@ def copy_model(monkeypatch) -> CopyModel:
     model = CopyModel()
     gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
     monkeypatch.setattr(copy, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
     return model
 
 

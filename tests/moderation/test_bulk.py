@@ -38,13 +38,13 @@ def test_bulk_reject_of_a_10k_filter_is_one_job_with_progress(make_member, monke
     assert job.total == 10_000 and job.kind == "moderation_bulk" and job.status == "queued"
 
     progress: list[int] = []
-    chunk = services._decide_chunk
+    chunk = services.bulk._decide_chunk
 
     def watching(job_, *args):
         progress.append(Job.objects.get(pk=job_.pk).done)
         return chunk(job_, *args)
 
-    monkeypatch.setattr(services, "_decide_chunk", watching)
+    monkeypatch.setattr(services.bulk, "_decide_chunk", watching)
     services.run_bulk_decision(str(job.pk))  # the task's body, in this process
     job.refresh_from_db()
     assert job.status == "succeeded" and job.done == job.total == 10_000
@@ -64,7 +64,7 @@ def test_bulk_job_resumes_after_a_crash(make_member, monkeypatch):
     make_cases(moderator.workspace, 1200)
     job = services.start_bulk_decision(moderator.ctx, "approve", filters=CaseFilters(status="pending"))
     calls = {"n": 0}
-    chunk = services._decide_chunk
+    chunk = services.bulk._decide_chunk
 
     def crash_on_second(*args):
         calls["n"] += 1
@@ -72,10 +72,10 @@ def test_bulk_job_resumes_after_a_crash(make_member, monkeypatch):
             raise ConnectionError("worker lost")
         return chunk(*args)
 
-    monkeypatch.setattr(services, "_decide_chunk", crash_on_second)
+    monkeypatch.setattr(services.bulk, "_decide_chunk", crash_on_second)
     with pytest.raises(ConnectionError):
         services.run_bulk_decision(str(job.pk))
-    monkeypatch.setattr(services, "_decide_chunk", chunk)
+    monkeypatch.setattr(services.bulk, "_decide_chunk", chunk)
     services.run_bulk_decision(str(job.pk))  # the retried task
     job.refresh_from_db()
     assert job.status == "succeeded" and job.result["decided"] == 1200

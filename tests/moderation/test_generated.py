@@ -12,7 +12,7 @@ from apps.moderation.signals import subjects_moderated
 def no_model_server(monkeypatch):
     """A real gateway pointed at a port where nothing listens: the judge is unavailable."""
     gateway = Gateway(["http://127.0.0.1:9/v1"], "none", max_attempts=1, backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(services.judging, "get_gateway", lambda: gateway)
 
 
 def test_clean_copy_is_approved_by_the_fast_stage(owner):

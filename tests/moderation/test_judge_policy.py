@@ -33,7 +33,7 @@ class ScriptedJudge:
 
 def use_judge(monkeypatch, judge: ScriptedJudge) -> ScriptedJudge:
     gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(judge), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(services.judging, "get_gateway", lambda: gateway)
     return judge
 
 
@@ -92,7 +92,7 @@ def test_judge_excerpt():
 
 def test_copy_is_not_spam_for_the_call_to_action_its_brief_asks_for(owner, monkeypatch):
     unreachable = Gateway(["http://127.0.0.1:9/v1"], "none", max_attempts=1, backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: unreachable)  # unsure copy waits for a person
+    monkeypatch.setattr(services.judging, "get_gateway", lambda: unreachable)  # unsure copy waits for a person
     text = "Pre-order now! Limited stock, only 500 lamps this season!!!"
     assert moderate(owner, text, "cta-1").status == "pending"  # default: selling words with no brief
     verdict = moderate(owner, text, "cta-2", allowed_calls_to_action=["Pre-order now"])

@@ -89,7 +89,7 @@ def _block(user: str, name: str) -> str:
 def use_model(monkeypatch, fake: FakeModel) -> FakeModel:
     gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
     monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
     return fake
 
 
