@@ -45,14 +45,16 @@ def _lexicon_zh_polar(rows: list[dict[str, Any]]) -> float | None:
 
 def _language_figures(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     from apps.insights.classify import classify_many
-    from apps.insights.sentiment import base_model
+    from apps.insights.sentiment import LOW_CONFIDENCE, base_model
 
     model = base_model()
     started = time.perf_counter()
     signals = classify_many(model, [r["text"] for r in rows], [r.get("rating") for r in rows])
     elapsed = time.perf_counter() - started
     predicted = [s.sentiment for s in signals]
-    confident = [(r, s) for r, s in zip(rows, signals, strict=True) if s.confidence >= 0.6]
+    confident = [(r, s) for r, s in zip(rows, signals, strict=True) if s.confidence >= LOW_CONFIDENCE]
+    polar_confident = [(r, s) for r, s in confident if r["sentiment"] in POLAR]
+    polar_count = sum(r["sentiment"] in POLAR for r in rows)
     text_only = [(r, s) for r, s in zip(rows, signals, strict=True) if r.get("rating") is None]
     figures = {
         "n": len(rows),
@@ -63,6 +65,8 @@ def _language_figures(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "accuracy_all_labels": _accuracy(rows, predicted, polar_only=False),
         "accuracy_when_confident": ratio(sum(r["sentiment"] == s.sentiment for r, s in confident), len(confident)),
         "low_confidence_share": ratio(len(rows) - len(confident), len(rows)),
+        # Of the polar texts: how many get a confident verdict that is wrong ("never confidently wrong").
+        "confidently_wrong_share": ratio(sum(r["sentiment"] != s.sentiment for r, s in polar_confident), polar_count),
         "mixed_recall": ratio(sum(p == "mixed" for r, p in zip(rows, predicted, strict=True)
                                   if r["sentiment"] == "mixed"),
                               sum(r["sentiment"] == "mixed" for r in rows)),
