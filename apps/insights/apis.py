@@ -62,10 +62,7 @@ def analysis_out(run: AnalysisRun) -> dict[str, Any]:
 
 @router.post("/analyses", response={202: AnalysisAccepted, 409: dict})
 def start(request: HttpRequest):
-    try:
-        run = services.start_analysis(request.auth, trigger="api")
-    except services.AnalysisAlreadyRunning as exc:
-        return 409, {"error": str(exc), "analysis_id": exc.run.pk, "job_id": str(exc.run.job_id)}
+    run = services.start_analysis(request.auth, trigger="api")  # AnalysisAlreadyRunning: 409 naming the running one
     return 202, {"job_id": run.job_id, "analysis_id": run.pk}
 
 

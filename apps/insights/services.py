@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.permissions import ANALYZE
-from apps.core.errors import InvalidRequest, NotFound
+from apps.core.errors import Conflict, InvalidRequest, NotFound
 from apps.corpus.models import CustomerText
 from apps.embeddings.models import TextEmbedding
 from apps.embeddings.services import embed_texts
@@ -59,10 +59,11 @@ class NotYet(Exception):
     the workspace): the task retries it shortly."""
 
 
-class AnalysisAlreadyRunning(Exception):
+class AnalysisAlreadyRunning(Conflict):
     def __init__(self, run: AnalysisRun):
         super().__init__("An analysis of this workspace is already running; wait for it to finish.")
         self.run = run
+        self.payload = {"analysis_id": run.pk, "job_id": str(run.job_id)}  # the 409's body names the running one
 
 
 def settings_for(workspace: Workspace) -> AnalysisSettings:
