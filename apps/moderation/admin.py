@@ -1,7 +1,9 @@
 """The moderation queue in the Django admin, for staff who are also owners or moderators of the workspace.
 
-Cases and the audit log are read-only here: decisions go through the same services as the dashboard (so they
-are checked against the user's role and logged), via the actions of the list and the buttons of a case.
+Every list and page is scoped to those workspaces (`apps.accounts.admin.WorkspaceScopedAdmin`; superusers see
+all); a policy is changed here only by an owner of its workspace. Cases and the audit log are read-only here:
+decisions go through the same services as the dashboard (so they are checked against the user's role and
+logged), via the actions of the list and the buttons of a case.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
+from apps.accounts.admin import ScopedInlineMixin, WorkspaceScopedAdmin
 from apps.accounts.context import WorkspaceContext
-from apps.accounts.permissions import MODERATE
+from apps.accounts.permissions import MANAGE, MODERATE
 from apps.accounts.selectors import context_for_user
 
 from . import services
@@ -84,12 +87,15 @@ class AuditInline(admin.TabularInline):
 
 
 @admin.register(ModerationCase)
-class ModerationCaseAdmin(admin.ModelAdmin):
+class ModerationCaseAdmin(WorkspaceScopedAdmin):
+    edit_permission = MODERATE  # only notes are added here; decisions go through the services
+
     list_display = ("id", "severity_badge", "category_tags", "text_snippet", "source", "stage", "status_badge",
                     "age", "assigned_to")
     list_display_links = ("id", "text_snippet")
     list_filter = ("status", CategoryFilter, SeverityFilter, "stage", "source", "subject_type", "auto_action",
-                   "subject_status", ("assigned_to", admin.RelatedOnlyFieldListFilter), "created_at", "workspace")
+                   "subject_status", ("assigned_to", admin.RelatedOnlyFieldListFilter), "created_at",
+                   ("workspace", admin.RelatedOnlyFieldListFilter))
     search_fields = ("text", "final_text", "subject_id", "rationale")
     ordering = ("-severity", "created_at", "id")
     date_hierarchy = "created_at"
@@ -202,7 +208,7 @@ class ModerationCaseAdmin(admin.ModelAdmin):
                      name="moderation_moderationcase_decide"), *super().get_urls()]
 
     def decide_view(self, request: HttpRequest, case_id: int):
-        case = get_object_or_404(ModerationCase, pk=case_id)
+        case = get_object_or_404(self.get_queryset(request), pk=case_id)
         change_url = reverse("admin:moderation_moderationcase_change", args=[case_id])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
@@ -243,12 +249,14 @@ class ModerationCaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(WorkspaceScopedAdmin):
     """Append-only: no add, change or delete from any page."""
+
+    edit_permission = MODERATE
 
     list_display = ("created_at", "actor_name", "action", "case_link", "before_status", "after_status", "note",
                     "workspace")
-    list_filter = ("action", "after_status", "created_at", "workspace")
+    list_filter = ("action", "after_status", "created_at", ("workspace", admin.RelatedOnlyFieldListFilter))
     search_fields = ("actor_name", "note", "before_text", "after_text")
     date_hierarchy = "created_at"
     ordering = ("-created_at", "-id")
@@ -273,12 +281,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
                                                                args=[obj.case_id]), obj.case_id)
 
 
-class PolicyRuleInline(admin.TabularInline):
+class PolicyRuleInline(ScopedInlineMixin, admin.TabularInline):
     model = PolicyRule
     extra = 0
 
 
 @admin.register(ModerationPolicy)
-class ModerationPolicyAdmin(admin.ModelAdmin):
+class ModerationPolicyAdmin(WorkspaceScopedAdmin):
+    """Moderators of the workspace see it; its owners change it (as on the policy page)."""
+
+    edit_permission = MANAGE
     list_display = ("workspace", "exclude_pending_from_analysis", "use_llm_judge", "updated_at")
     inlines = (PolicyRuleInline,)

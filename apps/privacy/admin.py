@@ -1,22 +1,20 @@
+"""Privacy records in the Django admin: read-only, and only for owners of the workspace (as the Privacy page)."""
+
 from django.contrib import admin
+
+from apps.accounts.admin import ViewOnlyScopedAdmin
+from apps.accounts.models import Role
 
 from .models import ErasureRequest, PrivacyAuditEntry, RetentionPolicy, WorkspaceExport
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+class ReadOnlyAdmin(ViewOnlyScopedAdmin):
+    view_roles = frozenset({Role.OWNER})
 
 
 @admin.register(PrivacyAuditEntry)
 class PrivacyAuditEntryAdmin(ReadOnlyAdmin):
-    """Append-only: shown, never edited or deleted."""
+    """Append-only: shown, never edited or deleted. Entries of deleted workspaces: superusers only."""
 
     list_display = ("created_at", "workspace_name", "actor_name", "action")
     list_filter = ("action",)
