@@ -7,8 +7,9 @@ from functools import wraps
 from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
 from ninja.files import UploadedFile
@@ -18,7 +19,7 @@ from apps.accounts.permissions import VIEW_ORIGINALS
 
 from . import selectors, services
 from .importers import ImportValidationError
-from .models import CustomerText
+from .models import CustomerText, ModerationStatus
 from .signals import originals_viewed
 
 router = Router(tags=["texts"])
@@ -45,6 +46,45 @@ class TextFilterParams(Schema):
 
     def to_filters(self) -> selectors.TextFilters:
         return selectors.TextFilters(**self.dict())
+
+
+class TextListParams(TextFilterParams):
+    """The filters of `GET /api/v1/texts`: those above, moderation, and what analysis found."""
+
+    moderation: str | None = Field(None, description="A moderation status: " + ", ".join(ModerationStatus.values))
+    include_hidden: bool = Field(True, description="Hidden and rejected texts too. Viewers never get them.")
+    # Filters on what higher layers know (insights' analysis), applied by the TEXT_FILTERS hooks below.
+    sentiment: str | None = Field(None, description="positive, neutral, negative or mixed")
+    intent: str | None = Field(None, description="complaint, praise, feature_request, question or other")
+    theme: int | None = Field(None, description="A theme id (its sub-themes' texts count)")
+    week: str | None = Field(None, description='An ISO week such as "2026-W40"')
+
+    def list_filters(self, ctx: WorkspaceContext) -> selectors.TextFilters:
+        if self.moderation and self.moderation not in ModerationStatus.values:
+            raise HttpError(400, f"moderation must be one of {', '.join(ModerationStatus.values)}.")
+        corpus_fields = {name: getattr(self, name) for name in TextFilterParams.model_fields}
+        return selectors.TextFilters(**corpus_fields, moderation=self.moderation,
+                                     include_hidden=self.include_hidden and selectors.sees_hidden(ctx))
+
+    def hook_params(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ("sentiment", "intent", "theme", "week")}
+
+
+# Higher layers (insights) register filters on their own fields the same way: each takes (texts queryset, the
+# parameters above) and returns the queryset narrowed; a parameter that names nothing raises InvalidRequest.
+TEXT_FILTERS: list[Callable[[QuerySet[CustomerText], dict[str, Any]], QuerySet[CustomerText]]] = []
+
+
+def narrow_by_hooks(params: dict[str, Any]) -> Callable[[QuerySet[CustomerText]], QuerySet[CustomerText]] | None:
+    if not any(value not in (None, "") for value in params.values()):
+        return None
+
+    def narrow(qs: QuerySet[CustomerText]) -> QuerySet[CustomerText]:
+        for hook in TEXT_FILTERS:
+            qs = hook(qs, params)
+        return qs
+
+    return narrow
 
 
 # Higher layers (insights) register functions that add their fields to texts in the API without corpus
@@ -145,10 +185,11 @@ def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[
 
 
 @router.get("/texts", response=TextPage)
-def list_texts(request: HttpRequest, filters: Query[TextFilterParams], limit: int = 50, offset: int = 0):
+def list_texts(request: HttpRequest, filters: Query[TextListParams], limit: int = 50, offset: int = 0):
     if not 1 <= limit <= 500 or offset < 0:
         raise HttpError(400, "limit must be 1..500 and offset >= 0.")
-    count, texts = selectors.list_texts(request.auth.workspace, filters.to_filters(), limit=limit, offset=offset)
+    count, texts = selectors.list_texts(request.auth.workspace, filters.list_filters(request.auth), limit=limit,
+                                        offset=offset, narrow=narrow_by_hooks(filters.hook_params()))
     return {"count": count, "results": texts_out(request.auth, texts)}
 
 

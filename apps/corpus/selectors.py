@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from django.db.models import QuerySet
 
+from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
+from apps.accounts.permissions import ANALYZE, MODERATE
 
 from .models import CustomerText, ModerationStatus, TextImport
 
@@ -20,6 +23,8 @@ class TextFilters:
     source: str | None = None
     language: str | None = None
     product: str | None = None
+    moderation: str | None = None  # one ModerationStatus
+    include_hidden: bool = True  # False: hidden and rejected texts are left out (lists for viewers, by default)
 
     def apply(self, qs: QuerySet[CustomerText], prefix: str = "") -> QuerySet[CustomerText]:
         conditions = {}
@@ -35,7 +40,22 @@ class TextFilters:
             conditions["language"] = self.language
         if self.product:
             conditions["product"] = self.product
-        return qs.filter(**{prefix + key: value for key, value in conditions.items()})
+        if self.moderation:
+            conditions["moderation_status"] = self.moderation
+        qs = qs.filter(**{prefix + key: value for key, value in conditions.items()})
+        if not self.include_hidden:
+            qs = qs.exclude(**{prefix + "moderation_status__in": HIDDEN_STATUSES})
+        return qs
+
+
+# Texts moderation took out of sight: lists leave them out unless asked ("include hidden"), and never show them
+# to viewers.
+HIDDEN_STATUSES = (ModerationStatus.HIDDEN, ModerationStatus.REJECTED)
+
+
+def sees_hidden(ctx: WorkspaceContext) -> bool:
+    """Whether a role may list hidden and rejected texts: those who moderate or analyse them, never viewers."""
+    return ctx.can(MODERATE) or ctx.can(ANALYZE)
 
 
 def live_texts(workspace: Workspace) -> QuerySet[CustomerText]:
@@ -54,9 +74,12 @@ def analysable_texts(workspace: Workspace, include_unreviewed: bool = False) -> 
 
 
 def list_texts(
-    workspace: Workspace, filters: TextFilters, *, limit: int, offset: int
+    workspace: Workspace, filters: TextFilters, *, limit: int, offset: int,
+    narrow: Callable[[QuerySet[CustomerText]], QuerySet[CustomerText]] | None = None,
 ) -> tuple[int, list[CustomerText]]:
-    qs = filters.apply(live_texts(workspace)).order_by("-posted_at", "-id")
+    """A page of texts, newest first. `narrow` adds filters of higher layers (analysis signals)."""
+    qs = filters.apply(live_texts(workspace))
+    qs = (narrow(qs) if narrow else qs).order_by("-posted_at", "-id")
     return qs.count(), list(qs[offset:offset + limit])
 
 

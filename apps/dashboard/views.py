@@ -4,6 +4,7 @@ Actions (upload, test the model) go through the JSON API from static/js/app.js."
 from __future__ import annotations
 
 import sys
+from datetime import date
 from uuid import UUID
 
 from django.conf import settings
@@ -22,7 +23,7 @@ from apps.accounts.selectors import context_for_token, context_for_user, members
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus import selectors as corpus
-from apps.corpus.models import CustomerText
+from apps.corpus.models import CustomerText, ModerationStatus
 from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
@@ -65,15 +66,53 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _filters_from(request: HttpRequest) -> corpus.TextFilters:
+    """The list filters of a page's query string. Hidden and rejected texts stay out unless "include hidden" is
+    ticked (or that moderation status is chosen) by a role that may see them; viewers never get them. Raises
+    ValueError on a malformed date or an unknown moderation status."""
     def value(name: str) -> str | None:
         return request.GET.get(name) or None
 
-    rating = value("rating")
+    def day(name: str) -> date | None:
+        return date.fromisoformat(value(name)) if value(name) else None
+
+    rating, moderation = value("rating"), value("moderation")
+    if moderation and moderation not in ModerationStatus.values:
+        raise ValueError(moderation)
+    wants_hidden = bool(value("include_hidden")) or moderation in corpus.HIDDEN_STATUSES
     return corpus.TextFilters(
-        date_from=value("date_from"), date_to=value("date_to"),
+        date_from=day("date_from"), date_to=day("date_to"),
         rating=int(rating) if rating and rating.isdigit() else None,
-        source=value("source"), language=value("language"), product=value("product"),
+        source=value("source"), language=value("language"), product=value("product"), moderation=moderation,
+        include_hidden=wants_hidden and corpus.sees_hidden(request.workspace_ctx),
     )
+
+
+# What a list shows when its filters were not valid: every text but hidden ones.
+LISTING_DEFAULTS = corpus.TextFilters(include_hidden=False)
+
+
+# How a text's sentiment was decided, in words (TextAnalysis.sentiment_method).
+SENTIMENT_METHODS = {
+    "classifier": "the sentiment classifier", "rating": "the star rating",
+    "rating+text": "the star rating and the text",
+    "corrected": "an analyst's correction", "llm": "the language model",
+    "classifier+llm": "the sentiment classifier, confirmed by the language model",
+}
+
+# Redaction labels (corpus.redaction) in words: singular, plural.
+REDACTED_KINDS = {"NAME": ("name", "names"), "EMAIL": ("email address", "email addresses"),
+                  "PHONE": ("phone number", "phone numbers"), "CARD": ("card number", "card numbers")}
+
+
+def redaction_summary(counts: dict[str, int]) -> str:
+    """"2 names, 1 email address"; "" when nothing was redacted (an import may store zero counts)."""
+    parts = []
+    for label, n in (counts or {}).items():
+        if not isinstance(n, int) or n <= 0:
+            continue
+        one, many = REDACTED_KINDS.get(label, (label.lower(), label.lower() + "s"))
+        parts.append(f"{n} {one if n == 1 else many}")
+    return ", ".join(parts)
 
 
 @workspace_required()
@@ -87,7 +126,8 @@ def home(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Some filters were not valid and were ignored.")
         filters, filtered = corpus.TextFilters(), moderation_selectors.analysable_texts(ws)
         chart = insights.dashboard_series(filtered)
-    count, latest = corpus.list_texts(ws, corpus.TextFilters(), limit=8, offset=0)
+    count, _ = corpus.list_texts(ws, corpus.TextFilters(), limit=1, offset=0)
+    _, latest = corpus.list_texts(ws, corpus.TextFilters(include_hidden=False), limit=8, offset=0)
     run = insights.latest_run(ws)
     top = [i for i in insights.insights(run) if i.kind in ("pain_point", "feature_request", "opportunity")][:6] \
         if run else []
@@ -97,32 +137,37 @@ def home(request: HttpRequest) -> HttpResponse:
         "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
         "memberships": memberships_of(request.user), "chart": chart,
         "run": run, "top_insights": top, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
+        "analysis_running": insights.running_analysis(ws),
     })
 
 
 @workspace_required()
 def texts(request: HttpRequest) -> HttpResponse:
-    ws = request.workspace_ctx.workspace
+    ctx = request.workspace_ctx
+    ws = ctx.workspace
+    params = {name: request.GET.get(name, "") for name in insights.ANALYSIS_FILTERS}
     try:
         filters = _filters_from(request)
-        count, _ = corpus.list_texts(ws, filters, limit=1, offset=0)
-    except Exception:  # a malformed date in the query string
+        qs = insights.filter_by_analysis(filters.apply(corpus.live_texts(ws)), params)
+    except (ValueError, InvalidRequest):  # a malformed date, an unknown sentiment, a week that is no week
         messages.error(request, "Some filters were not valid and were ignored.")
-        filters = corpus.TextFilters()
-    theme = request.GET.get("theme", "")
-    qs = insights.filter_by_signals(
-        filters.apply(corpus.live_texts(ws)), theme=int(theme) if theme.isdigit() else None,
-        sentiment=request.GET.get("sentiment") or None, week=request.GET.get("week") or None,
-    ).order_by("-posted_at", "-id")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        filters, params = LISTING_DEFAULTS, {}
+        qs = filters.apply(corpus.live_texts(ws))
+    page = Paginator(qs.order_by("-posted_at", "-id"), 50).get_page(request.GET.get("page"))
     signals = insights.text_signals(ws, [t.pk for t in page])
     for text in page:
         text.signals = signals.get(text.pk)
     query = request.GET.copy()
     query.pop("page", None)
+    theme_id = params.get("theme", "")
+    theme = insights.get_theme(ws, int(theme_id)) if theme_id.isdigit() else None
+    themes = list(insights.themes(ws))
+    if theme and theme not in themes:  # a sub-theme or an older theme, from a chart or a report
+        themes.append(theme)
     return render(request, "dashboard/texts.html", {
         "page": page, "filters": filters, "choices": corpus.filter_choices(ws), "query": query.urlencode(),
-        "theme": insights.get_theme(ws, int(theme)) if theme.isdigit() else None,
+        "theme": theme, "themes": themes, "sentiments": Sentiment.values, "intents": Intent.values,
+        "statuses": ModerationStatus.values, "sees_hidden": corpus.sees_hidden(ctx),
     })
 
 
@@ -136,9 +181,14 @@ def text_detail(request: HttpRequest, text_id: int) -> HttpResponse:
     if show_original:  # the page carries the original: on the privacy audit log
         originals_viewed.send(sender=CustomerText, workspace_id=ws.pk, user=request.user, text_ids=[text.pk],
                               channel="page")
+    similar = [hit for hit in more_like_this(ws, text_id, 8) or []
+               if hit.text.moderation_status not in corpus.HIDDEN_STATUSES]  # a list: hidden texts stay out
+    signals = insights.text_signals(ws, [text.pk]).get(text.pk)
     return render(request, "dashboard/text_detail.html", {
-        "text": text, "similar": more_like_this(ws, text_id, 8) or [], "show_original": show_original,
-        "signals": insights.text_signals(ws, [text.pk]).get(text.pk),
+        "text": text, "similar": similar, "show_original": show_original, "signals": signals,
+        "method": SENTIMENT_METHODS.get(signals["sentiment"]["method"], signals["sentiment"]["method"])
+        if signals else None,
+        "redacted": redaction_summary(text.redactions),
         "can_correct": request.workspace_ctx.can(ANALYZE), "themes": list(insights.themes(ws)),
         "sentiments": Sentiment.values, "intents": Intent.values,
     })
@@ -174,9 +224,15 @@ def text_correct(request: HttpRequest, text_id: int) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     ws = request.workspace_ctx.workspace
     query = request.GET.get("q", "")[:1000]
-    hits = semantic_search(ws, query, 20, _filters_from(request)) if query.strip() else []
+    try:
+        filters = _filters_from(request)
+    except ValueError:
+        messages.error(request, "Some filters were not valid and were ignored.")
+        filters = LISTING_DEFAULTS
+    hits = semantic_search(ws, query, 20, filters) if query.strip() else []
     return render(request, "dashboard/search.html", {"query": query, "hits": hits,
-                                                     "choices": corpus.filter_choices(ws)})
+                                                     "choices": corpus.filter_choices(ws),
+                                                     "sees_hidden": corpus.sees_hidden(request.workspace_ctx)})
 
 
 @workspace_required()

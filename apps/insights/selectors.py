@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Max, QuerySet
 
@@ -151,3 +153,38 @@ def evidence_signals(text_ids: list[int]) -> dict[int, tuple[str, str, float]]:
         "text_id", "sentiment", "intent", "sentiment_score", "sentiment_confidence")
     return {pk: (sentiment, intent, 0.0 if confidence is not None and confidence < LOW_CONFIDENCE else score)
             for pk, sentiment, intent, score, confidence in rows}
+
+
+# The parameters `filter_by_analysis` reads: the /texts/ page's controls, a chart click's URL, `GET /api/v1/texts`.
+ANALYSIS_FILTERS = ("sentiment", "intent", "theme", "week")
+
+
+def filter_by_analysis(qs: QuerySet[CustomerText], params: Mapping[str, Any]) -> QuerySet[CustomerText]:
+    """Narrow texts by what analysis found, from request parameters: sentiment, intent, theme (or sub-theme) id,
+    ISO week ("2026-W40"). Empty values are no filter; a value that names nothing raises InvalidRequest (a 400 in
+    the API). Registered as a `corpus.apis.TEXT_FILTERS` hook, so corpus never imports insights."""
+    from apps.core.errors import InvalidRequest
+
+    from .models import Intent, Sentiment
+
+    sentiment, intent, theme, week = (str(params.get(name) or "").strip() or None for name in ANALYSIS_FILTERS)
+    if sentiment and sentiment not in Sentiment.values:
+        raise InvalidRequest(f"sentiment must be one of {', '.join(Sentiment.values)}.")
+    if intent and intent not in Intent.values:
+        raise InvalidRequest(f"intent must be one of {', '.join(Intent.values)}.")
+    if theme and not theme.isdigit():
+        raise InvalidRequest("theme must be a theme id.")
+    if week:
+        try:
+            year, number = week.split("-W")
+            datetime.fromisocalendar(int(year), int(number), 1)
+        except ValueError:
+            raise InvalidRequest('week must be an ISO week such as "2026-W40".') from None
+    qs = filter_by_signals(qs, theme=int(theme) if theme else None, sentiment=sentiment, week=week)
+    return qs.filter(analysis__intent=intent) if intent else qs
+
+
+def running_analysis(workspace: Workspace) -> AnalysisRun | None:
+    """The analysis of the workspace that is queued or running now (one at a time), with its job."""
+    return (AnalysisRun.objects.filter(workspace=workspace, status__in=("queued", "running"))
+            .select_related("job").order_by("-version").first())
