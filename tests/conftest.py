@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlparse
 
@@ -21,8 +20,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from apps.accounts.context import WorkspaceContext
-from apps.accounts.services import ensure_member, issue_token
+from tests.factories import Member, member
+from tests.fakes import FakeLLM
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -40,36 +39,19 @@ def _fresh_cache():
     cache.clear()
 
 
-@dataclass
-class Member:
-    ctx: WorkspaceContext
-    token: str
-
-    @property
-    def workspace(self):
-        return self.ctx.workspace
-
-    @property
-    def user(self):
-        return self.ctx.user
-
-    def api(self) -> Client:
-        return Client(headers={"Authorization": f"Bearer {self.token}"})
-
-    def browser(self) -> Client:
-        client = Client()
-        client.force_login(self.user)
-        return client
+@pytest.fixture
+def make_member(db) -> Callable[..., Member]:
+    """make_member(role="owner", workspace="Acme", username=None): tests.factories.member."""
+    return member
 
 
 @pytest.fixture
-def make_member(db):
-    def make(role: str = "owner", workspace: str = "Acme", username: str | None = None) -> Member:
-        membership = ensure_member(username or f"{role}-{workspace}".lower().replace(" ", "-"), workspace, role)
-        ctx = WorkspaceContext(workspace=membership.workspace, user=membership.user, role=membership.role)
-        return Member(ctx=ctx, token=issue_token(membership))
-
-    return make
+def fake_llm():
+    """The scripted model server (tests/fakes.py), behind every `get_gateway()` of this process for the test.
+    Give it scripts: `fake_llm.use(AnalysisScript())`; a prompt no script answers fails the test."""
+    fake = FakeLLM().serve()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from apps.accounts.services import ensure_member
 from apps.copy.models import CopyRequest, CopyVariant
 from apps.corpus.models import CustomerText
 from apps.jobs.models import Job
-from tests.insights.test_analysis_flow import corpus_csv
+from tests.factories import corpus_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.llm, pytest.mark.django_db(transaction=True)]
 

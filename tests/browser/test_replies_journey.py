@@ -1,16 +1,14 @@
 """Replies and translation in a real browser: tick a text, draft a reply through the real worker and model (with
 its progress bar), approve and edit it; read a Chinese review translated, and set the reading language."""
 
-import httpx
 import pytest
 
 from apps.accounts.services import ensure_member
 from apps.corpus.models import CustomerText
 from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
-from apps.llm.gateway import Gateway
 from apps.replies import services
 from tests.conftest import import_now
-from tests.replies.test_replies_flow import FakeModel
+from tests.fakes import FakeLLM, RepliesScript
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.llm, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +20,7 @@ CSV = ("text,rating,date\n"
 
 
 def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, llm_base_url, make_member,
-                                                         monkeypatch):
+                                                         request):
     ensure_member("replies-owner", "Replies Co", "owner", password="replies-pass-123")
     member = make_member("owner", "Replies Co", username="replies-owner")
     import_now(member, "r.csv", CSV)
@@ -59,9 +57,10 @@ def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, 
     person.shot("4-edited")
 
     # Translation is asked of the gateway in the web process: a scripted model keeps what the page shows exact.
-    fake = FakeModel()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    # From here on (not before: drafting used the real model), this process's get_gateway() is the fake's.
+    llm = FakeLLM().serve()
+    request.addfinalizer(llm.stop)
+    fake = llm.use(RepliesScript())
     person.go(f"/texts/{chinese.pk}/")
     person.page.wait_for_selector(".translation-lang option[value=zh]", state="attached")
     person.page.select_option(".translation-lang", "en")

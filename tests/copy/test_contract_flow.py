@@ -1,4 +1,4 @@
-"""The contract in the copy pipeline, with the scripted model of test_copy_flow: the wrong language or a
+"""The contract in the copy pipeline, with the copy script of tests/fakes.py: the wrong language or a
 placeholder is asked again once, then the variant fails with a sentence (never kept); unsupported claims and a
 customer's voice are flagged on the stored variant, each claim once."""
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 import pytest
 
 from apps.copy import services
-from tests.copy.test_copy_flow import ZH, FakeModel, generate, use_model
+from tests.copy.test_copy_flow import ZH, generate
 from tests.copy.test_copy_flow import texts as texts  # noqa: PLC0414  (the fixture)
+from tests.fakes import CopyScript
 
 pytestmark = pytest.mark.django_db
 
 
-class Scripted(FakeModel):
+class Scripted(CopyScript):
     """Copy answers in the order given (the last one repeats)."""
 
     def __init__(self, answers: list[dict]):
@@ -35,8 +36,8 @@ PLACEHOLDER = {"headline": "Questions?", "body": "Contact us at [PHONE] or email
                "call_to_action": "Pre-order"}
 
 
-def test_a_variant_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, Scripted([ENGLISH_FOR_ZH]))
+def test_a_variant_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, fake_llm):
+    fake = fake_llm.use(Scripted([ENGLISH_FOR_ZH]))
     request = generate(owner, variants=1, language="zh", locale="zh-CN")
     assert fake.copy_calls == services.CONTRACT_ATTEMPTS == 2
     assert not request.variants.exists()  # never kept in the wrong language
@@ -45,25 +46,25 @@ def test_a_variant_in_the_wrong_language_is_asked_again_once_then_fails(owner, t
     assert f"Variant 1 failed: {sentence}" in request.notes
 
 
-def test_the_re_ask_can_put_it_right(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, Scripted([ENGLISH_FOR_ZH, ZH]))
+def test_the_re_ask_can_put_it_right(owner, texts, fake_llm):
+    fake = fake_llm.use(Scripted([ENGLISH_FOR_ZH, ZH]))
     variant = generate(owner, variants=1, language="zh", locale="zh-CN").variants.get()
     assert fake.copy_calls == 2 and variant.attempts == 2 and variant.text.startswith(ZH["headline"])
     assert variant.language == "zh"
 
 
-def test_placeholders_are_asked_again_once_then_the_variant_fails(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, Scripted([PLACEHOLDER]))
+def test_placeholders_are_asked_again_once_then_the_variant_fails(owner, texts, fake_llm):
+    fake = fake_llm.use(Scripted([PLACEHOLDER]))
     request = generate(owner, variants=1)
     assert fake.copy_calls == services.CONTRACT_ATTEMPTS and not request.variants.exists()
     assert request.status == "failed"
     assert "The model left placeholders ([PHONE], [EMAIL]) instead of real words" in request.job.error
 
 
-def test_unsupported_claims_and_a_customers_voice_are_flagged_once(owner, texts, monkeypatch):
+def test_unsupported_claims_and_a_customers_voice_are_flagged_once(owner, texts, fake_llm):
     answer = {"headline": "Free shipping on the warm light", "body": "I bought two and my husband loves them. "
               "Free shipping, a lifetime warranty and free shipping again.", "call_to_action": "Pre-order"}
-    use_model(monkeypatch, Scripted([answer]))
+    fake_llm.use(Scripted([answer]))
     variant = generate(owner, variants=1).variants.get()  # kept after the re-asks: flagged, not dropped
     flagged = [(c["field"], c["kind"], c["text"]) for c in variant.flagged_claims]
     assert flagged == [("headline", "shipping", "Free shipping"), ("body", "customer_voice", "I bought"),
@@ -71,18 +72,18 @@ def test_unsupported_claims_and_a_customers_voice_are_flagged_once(owner, texts,
     assert variant.attempts == services.GENERATION_ATTEMPTS  # the customer's voice was asked again first
 
 
-def test_facts_the_brief_gives_are_not_flagged(owner, texts, monkeypatch):
+def test_facts_the_brief_gives_are_not_flagged(owner, texts, fake_llm):
     answer = {"headline": "Free shipping on the warm light", "body": "A 2-year warranty on every lamp.",
               "call_to_action": "Pre-order"}
-    use_model(monkeypatch, Scripted([answer]))
+    fake_llm.use(Scripted([answer]))
     variant = generate(owner, variants=1, key_message="Free shipping and a 2-year warranty").variants.get()
     assert [c for c in variant.flagged_claims if c["kind"] in ("shipping", "warranty")] == []
 
 
-def test_the_call_to_action_the_brief_asks_for_is_no_spam(owner, texts, monkeypatch):
+def test_the_call_to_action_the_brief_asks_for_is_no_spam(owner, texts, fake_llm):
     answer = {"headline": "Warm light, ready soon", "body": "Readers love the soft evening glow. Order now, "
               "limited stock: pre-order today!", "call_to_action": "Pre-order now"}
-    use_model(monkeypatch, Scripted([answer]))
+    fake_llm.use(Scripted([answer]))
     variant = generate(owner, variants=1).variants.get()  # the brief's goal: pre-orders of the warm light model
     assert variant.moderation_status == "approved", variant.moderation_reason
 

@@ -4,11 +4,6 @@ test_copy_real_llm.py runs a generation against the real vLLM server through a w
 
 from __future__ import annotations
 
-import json
-import re
-import threading
-
-import httpx
 import pytest
 
 from apps.copy import services
@@ -16,81 +11,21 @@ from apps.copy.models import CopyRequest, CopyVariant, IdeaSet
 from apps.corpus.models import CustomerText
 from apps.insights.models import AnalysisRun, Insight
 from apps.jobs import services as jobs
-from apps.llm.gateway import Gateway
 from apps.moderation import services as moderation
 from apps.moderation.models import ModerationCase
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import corpus_csv
+from tests.factories import BRIEF, corpus_csv
+from tests.fakes import COPY_CLEAN as CLEAN
+from tests.fakes import CopyScript
 
-CLEAN = {"headline": "Warm light for late reading",
-         "body": "Readers love the warm glow in the evening. The best lamp, 3x brighter.",
-         "call_to_action": "Pre-order"}
 SPAM = {"headline": "Order now!!!", "body": "Use promo code SAVE at www.lamp-deals.xyz for 20% off, limited time.",
         "call_to_action": "Click here"}
 ZH = {"headline": "夜读，有温度的光", "body": "暖光柔和，不刺眼，陪你读完每一页。", "call_to_action": "立即预订"}
 
 
-class FakeModel:
-    """Answers copy, ideas and moderation-judge prompts. Copy cites the first two quotes it was shown plus a
-    bogus id; the first `banned_calls` copy answers contain the banned word."""
-
-    def __init__(self, content: dict | None = None, banned_calls: int = 0, banned_word: str = "cheap"):
-        self.content = content or CLEAN
-        self.banned_calls = banned_calls
-        self.banned_word = banned_word
-        self.copy_calls = 0
-        self.idea_calls = 0
-        self.judge_calls = 0
-        self.shown: list[list[int]] = []
-        self.prompts: list[list[dict]] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-        if "content moderator" in system:
-            with self.lock:
-                self.judge_calls += 1
-            content = {"categories": [], "severity": 0, "rationale": "Normal marketing copy.", "offending_span": ""}
-        elif "copywriter" in system:
-            ids = [int(i) for i in re.findall(r'"id": (\d+)', user.split('name="customer_quotes"')[1])]
-            with self.lock:
-                self.copy_calls += 1
-                banned = self.copy_calls <= self.banned_calls
-                self.shown.append(ids)
-                self.prompts.append(body["messages"])
-            content = dict(self.content, sources=ids[:2] + [999999])
-            if banned:
-                content["body"] += f" Not {self.banned_word}."
-        elif "positioning angles" in system:
-            ids = [int(i) for i in re.findall(r'"id": (\d+)', user.split('name="customer_texts"')[1])]
-            with self.lock:
-                self.idea_calls += 1
-            idea = {"title": "Battery saver mode", "detail": "Longer evenings without charging.", "evidence": ids[:2]}
-            bogus = {"title": "Invented", "detail": "No evidence.", "evidence": [999999]}
-            content = {"product_ideas": [idea, bogus],
-                       "positioning_angles": [{"title": "The reader's lamp", "detail": "For night readers.",
-                                               "evidence": ids[-1:]}]}
-        else:
-            raise AssertionError(f"unexpected prompt: {system[:80]}")
-        return httpx.Response(200, json={"model": "fake-m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
-
-
 @pytest.fixture
-def model(monkeypatch):
-    return use_model(monkeypatch, FakeModel())
-
-
-def use_model(monkeypatch, fake: FakeModel) -> FakeModel:
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
-    return fake
-
-
-BRIEF = {"product": "Lumen reading lamp", "audience": "people who read in bed at night",
-         "goal": "pre-orders of the warm light model", "channel": "ad", "tone": "warm", "variants": 3}
+def model(fake_llm):
+    return fake_llm.use(CopyScript())
 
 
 @pytest.fixture
@@ -139,18 +74,18 @@ def test_claims_no_quote_supports_are_flagged(owner, texts, model):
     assert flagged == {("body", "superlative", "best"), ("body", "number", "3x")}
 
 
-def test_banned_words_are_regenerated(owner, texts, monkeypatch):
+def test_banned_words_are_regenerated(owner, texts, fake_llm):
     services.update_brand_voice(owner.ctx, words_to_avoid=["cheap"])
-    fake = use_model(monkeypatch, FakeModel(banned_calls=3))
+    fake = fake_llm.use(CopyScript(banned_calls=3))
     request = generate(owner)
     variants = list(request.variants.all())
     assert len(variants) == 3 and fake.copy_calls == 6
     assert all("cheap" not in v.text.lower() and v.attempts == 2 for v in variants)
 
 
-def test_a_variant_that_keeps_using_banned_words_is_dropped(owner, texts, monkeypatch):
+def test_a_variant_that_keeps_using_banned_words_is_dropped(owner, texts, fake_llm):
     services.update_brand_voice(owner.ctx, words_to_avoid=["CHEAP"])
-    fake = use_model(monkeypatch, FakeModel(banned_calls=5))  # 2 slots × 3 attempts; the 5th answer is banned too
+    fake = fake_llm.use(CopyScript(banned_calls=5))  # 2 slots × 3 attempts; the 5th answer is banned too
     request = generate(owner, variants=2)
     assert fake.copy_calls == 6
     kept = list(request.variants.all())
@@ -159,17 +94,17 @@ def test_a_variant_that_keeps_using_banned_words_is_dropped(owner, texts, monkey
     assert request.status == "succeeded"
 
 
-def test_when_every_variant_is_dropped_the_job_fails_with_a_reason(owner, texts, monkeypatch):
+def test_when_every_variant_is_dropped_the_job_fails_with_a_reason(owner, texts, fake_llm):
     services.update_brand_voice(owner.ctx, words_to_avoid=["cheap"])
-    use_model(monkeypatch, FakeModel(banned_calls=100))
+    fake_llm.use(CopyScript(banned_calls=100))
     request = generate(owner, variants=1)
     assert request.status == "failed" and not request.variants.exists()
     assert "words the brand voice avoids" in request.job.error
 
 
-def test_chinese_copy_for_the_zh_locale(owner, texts, monkeypatch):
+def test_chinese_copy_for_the_zh_locale(owner, texts, fake_llm):
     services.update_brand_voice(owner.ctx, words_to_avoid=["最好"])
-    fake = use_model(monkeypatch, FakeModel(content=ZH, banned_calls=1, banned_word="最好"))
+    fake = fake_llm.use(CopyScript(content=ZH, banned_calls=1, banned_word="最好"))
     request = generate(owner, variants=1, language="zh", locale="zh-CN")
     variant = request.variants.get()
     assert request.locale == "zh-CN" and variant.language == "zh" and "最好" not in variant.text
@@ -177,9 +112,9 @@ def test_chinese_copy_for_the_zh_locale(owner, texts, monkeypatch):
     assert "Simplified Chinese for readers in mainland China" in system + user and '"locale": "zh-CN"' in user
 
 
-def test_every_variant_is_moderated_and_approval_waits_for_moderation(owner, texts, monkeypatch, make_member,
+def test_every_variant_is_moderated_and_approval_waits_for_moderation(owner, texts, fake_llm, make_member,
                                                                       django_capture_on_commit_callbacks):
-    use_model(monkeypatch, FakeModel(content=SPAM))
+    fake_llm.use(CopyScript(content=SPAM))
     variant = generate(owner, variants=1).variants.get()
     case = ModerationCase.objects.get(workspace=owner.workspace, subject_type="copy_variant",
                                       subject_id=str(variant.pk))
@@ -271,8 +206,8 @@ def test_favourites_and_csv_export(owner, texts, model):
     assert len(api.get(f"/api/v1/copy/{request.pk}/export.csv").content.decode("utf-8-sig").strip().splitlines()) == 3
 
 
-def test_csv_export_neutralises_formulas(owner, texts, monkeypatch):
-    use_model(monkeypatch, FakeModel(content={**CLEAN, "headline": "=HYPERLINK(\"x\")"}))
+def test_csv_export_neutralises_formulas(owner, texts, fake_llm):
+    fake_llm.use(CopyScript(content={**CLEAN, "headline": "=HYPERLINK(\"x\")"}))
     request = generate(owner, variants=1)
     body = owner.api().get(f"/api/v1/copy/{request.pk}/export.csv").content.decode("utf-8-sig")
     assert "'=HYPERLINK" in body
@@ -304,8 +239,8 @@ def test_api_create_and_read(owner, texts, model):
     assert api.get("/api/v1/copy").json()["results"][0]["id"] == accepted["copy_id"]
 
 
-def test_api_refuses_approval_before_moderation_and_bad_briefs(owner, texts, monkeypatch):
-    use_model(monkeypatch, FakeModel(content=SPAM))
+def test_api_refuses_approval_before_moderation_and_bad_briefs(owner, texts, fake_llm):
+    fake_llm.use(CopyScript(content=SPAM))
     api = owner.api()
     accepted = api.post("/api/v1/copy", {"brief": {**BRIEF, "variants": 1}}, content_type="application/json").json()
     services.run_copy(accepted["copy_id"])
@@ -374,9 +309,9 @@ def test_grounding_leaves_out_texts_moderation_has_not_cleared(owner, texts, mod
     assert hidden.pk not in [q["id"] for q in request.grounding["quotes"]]
 
 
-def test_pages_render_and_escape(owner, texts, monkeypatch, make_member):
+def test_pages_render_and_escape(owner, texts, fake_llm, make_member):
     evil = {**CLEAN, "headline": "<script>alert('x')</script> best"}
-    use_model(monkeypatch, FakeModel(content=evil))
+    fake_llm.use(CopyScript(content=evil))
     request = generate(owner, variants=2)
     CustomerText.objects.filter(pk=request.grounding["quotes"][0]["id"]).update(text="<img src=x onerror=alert(1)>")
     for role in ("owner", "analyst", "moderator", "viewer"):

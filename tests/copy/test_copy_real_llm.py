@@ -8,7 +8,7 @@ from apps.copy import checks
 from apps.corpus.models import CustomerText
 from apps.moderation.models import ModerationCase
 from tests.conftest import wait_for_job
-from tests.insights.test_analysis_flow import corpus_csv
+from tests.factories import corpus_csv
 
 pytestmark = [pytest.mark.llm, pytest.mark.django_db(transaction=True)]
 

@@ -2,19 +2,13 @@ import pytest
 
 from apps.corpus.models import CustomerText
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import corpus_csv, run_now
+from tests.factories import corpus_csv, run_now
+from tests.fakes import AnalysisScript
 
 
 @pytest.fixture
-def analysed(owner, monkeypatch):
-    import httpx
-
-    from apps.insights import services
-    from apps.llm.gateway import Gateway
-    from tests.insights.test_analysis_flow import FakeModel
-
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(FakeModel()), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+def analysed(owner, fake_llm):
+    fake_llm.use(AnalysisScript())
     import_now(owner, "r.csv", corpus_csv())
     return run_now(owner)
 

@@ -1,78 +1,18 @@
 """The analysis run end to end in-process, with a scripted double of the model server (flow, evidence
 checks, theme identity); test_analysis_real_llm.py runs it against the real vLLM server."""
 
-import json
-import re
-
-import httpx
 import pytest
 
 from apps.insights import services
-from apps.insights.models import AnalysisRun, Insight, TextAnalysis, Theme, ThemeStatus
-from apps.llm.gateway import Gateway
+from apps.insights.models import Insight, TextAnalysis, Theme, ThemeStatus
 from tests.conftest import import_now
-
-BATTERY = ["The battery dies after two hours", "Battery drains overnight since the update",
-           "Charge does not last a day anymore", "Battery life got much worse after firmware 2.3",
-           "The battery runs out far too fast", "My lamp battery is empty every morning"]
-SHIPPING = ["The parcel arrived late and the box was crushed", "Shipping took three weeks",
-            "Box was damaged in transit", "Delivery was very slow", "Courier lost my package for a week",
-            "Package arrived dented and late"]
-LIGHT = ["Beautiful warm light for reading", "The colour of the light is gorgeous", "Soft light, easy on the eyes",
-         "Bright and even lighting on my desk", "Love the warm glow in the evening", "Perfect reading light"]
-
-
-def corpus_csv(extra: list[str] = ()) -> bytes:
-    lines = ["text,rating,date"]
-    for i, text in enumerate(BATTERY + SHIPPING + LIGHT + list(extra)):
-        rating = 1 if text in BATTERY else 2 if text in SHIPPING else 5
-        lines.append(f'"{text}",{rating},2026-10-{1 + i % 28:02d}')
-    return ("\n".join(lines) + "\n").encode()
-
-
-class FakeModel:
-    """Answers theme and report prompts, citing the first ids it was shown (or a bogus one when told)."""
-
-    def __init__(self, bogus_first: int = 0):
-        self.calls = 0
-        self.bogus_left = bogus_first
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        body = json.loads(request.content)
-        user = body["messages"][1]["content"]
-        ids = [int(i) for i in re.findall(r'"id": (\d+)', user)]
-        cite = ids[:2]
-        if self.bogus_left:
-            self.bogus_left -= 1
-            cite = [999999]
-        if "product strategist" in body["messages"][0]["content"]:
-            content = {"summary": "Battery complaints dominate.", "competitors": [],
-                       "opportunities": [{"title": "Fix the battery", "detail": "d", "evidence": cite}],
-                       "product_ideas": [{"title": "Battery saver mode", "detail": "d", "evidence": cite}]}
-        else:
-            data = user.split('name="customer_texts"')[1].lower()
-            word = "Battery" if "battery" in data else "Shipping" if ("ship" in data or "deliver" in data) else "Light"
-            finding = {"title": f"{word} finding", "detail": "d", "evidence": cite}
-            content = {"label": f"{word} theme", "summary": f"About {word.lower()}.", "pain_points": [finding],
-                       "feature_requests": [], "praise": []}
-        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+from tests.factories import BATTERY, corpus_csv, customer_texts, run_now
+from tests.fakes import AnalysisScript
 
 
 @pytest.fixture
-def fake_model(monkeypatch):
-    model = FakeModel()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    return model
-
-
-def run_now(member) -> AnalysisRun:
-    run = services.start_analysis(member.ctx)
-    services.run_analysis(run.pk)
-    run.refresh_from_db()
-    return run
+def fake_model(fake_llm) -> AnalysisScript:
+    return fake_llm.use(AnalysisScript())
 
 
 def test_analysis_builds_themes_insights_and_evidence(owner, fake_model):
@@ -94,11 +34,9 @@ def test_analysis_builds_themes_insights_and_evidence(owner, fake_model):
     assert TextAnalysis.objects.filter(workspace=owner.workspace, theme__isnull=False).count() >= 15
 
 
-def test_a_report_citing_unknown_texts_is_retried(owner, monkeypatch):
+def test_a_report_citing_unknown_texts_is_retried(owner, fake_llm):
     import_now(owner, "r.csv", corpus_csv())
-    model = FakeModel(bogus_first=2)
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    model = fake_llm.use(AnalysisScript(bogus_first=2))
     run = run_now(owner)
     assert model.calls > 4  # the two answers with a bogus id were asked again
     workspace_ids = set(owner.workspace.texts.values_list("pk", flat=True))
@@ -137,8 +75,8 @@ def test_merge_and_split(owner, fake_model):
     assert len(parts) == 2 and TextAnalysis.objects.filter(theme=parts[1]).exists()
 
 
-def test_one_run_at_a_time(owner, fake_model):
-    import_now(owner, "r.csv", corpus_csv())
+def test_one_run_at_a_time(owner, fake_llm):
+    customer_texts(owner.workspace, BATTERY, sentiment="negative")  # rows are enough: nothing runs
     services.start_analysis(owner.ctx)
     with pytest.raises(services.AnalysisAlreadyRunning):
         services.start_analysis(owner.ctx)
@@ -178,16 +116,14 @@ def test_analysis_api_and_texts_carry_sentiment_and_themes(owner, fake_model):
     assert csv_body.startswith("section,kind,title") and "Battery theme" in csv_body
 
 
-def test_viewer_cannot_start_an_analysis(make_member, fake_model):
+def test_viewer_cannot_start_an_analysis(make_member, fake_llm):
     viewer = make_member("viewer")
     assert viewer.api().post("/api/v1/analyses").status_code == 403
 
 
-def test_statements_that_stay_unsupported_are_dropped_not_stored(owner, monkeypatch):
+def test_statements_that_stay_unsupported_are_dropped_not_stored(owner, fake_llm):
     import_now(owner, "r.csv", corpus_csv())
-    model = FakeModel(bogus_first=1000)  # always cites a text it was not shown
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    fake_llm.use(AnalysisScript(bogus_first=1000))  # always cites a text it was not shown
     run = run_now(owner)
     assert run.status == "succeeded"
     assert not run.insights.exclude(kind__in=["emerging_theme", "fading_theme", "anomaly"]).exists()

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.corpus.models import CustomerText
 from tests.conftest import wait_for_job
-from tests.insights.test_analysis_flow import corpus_csv
+from tests.factories import corpus_csv
 
 pytestmark = [pytest.mark.llm, pytest.mark.django_db(transaction=True)]
 

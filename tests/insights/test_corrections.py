@@ -5,15 +5,16 @@ from apps.insights import selectors
 from apps.insights.corrections import correct_text
 from apps.insights.models import TextAnalysis, Theme
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import corpus_csv, run_now
-from tests.insights.test_analysis_flow import fake_model as fake_model  # the fixture
+from tests.factories import corpus_csv, customer_text, run_now
+from tests.fakes import AnalysisScript
 
 
 def first_text(member) -> int:
     return member.workspace.texts.order_by("pk").values_list("pk", flat=True).first()
 
 
-def test_api_correction_then_rerun_keeps_it(owner, make_member, fake_model):
+def test_api_correction_then_rerun_keeps_it(owner, make_member, fake_llm):
+    fake_llm.use(AnalysisScript())
     import_now(owner, "r.csv", corpus_csv())
     run_now(owner)
     text_id = first_text(owner)
@@ -32,9 +33,8 @@ def test_api_correction_then_rerun_keeps_it(owner, make_member, fake_model):
     assert (analysis.sentiment, analysis.intent, analysis.theme_id) == ("neutral", "question", light.pk)
 
 
-def test_bad_corrections_are_clear_errors(owner, make_member, fake_model):
-    import_now(owner, "r.csv", corpus_csv())
-    text_id = first_text(owner)
+def test_bad_corrections_are_clear_errors(owner, make_member, fake_llm):
+    text_id = customer_text(owner.workspace, "The battery dies after two hours", sentiment="negative").pk
     api = owner.api()
     assert api.post(f"/api/v1/texts/{text_id}/correction", {"sentiment": "great"},
                     content_type="application/json").status_code == 400

@@ -1,16 +1,13 @@
 """The model labels the classifier's least confident texts: flow with a scripted model, then the real one."""
 
-import json
-import re
-
-import httpx
 import pytest
 
 from apps.insights import llm_labels
 from apps.insights.corrections import correct_text
 from apps.insights.models import TextAnalysis
-from apps.llm.gateway import Gateway
 from tests.conftest import import_now
+from tests.factories import customer_texts
+from tests.fakes import SaysNegative
 
 TEXTS = ["The lamp arrived on Tuesday", "Battery drains overnight", "Light is soft and warm",
          "It is a lamp", "Box was open when it came", "Works, I guess", "Colour is nice but app crashes",
@@ -19,21 +16,6 @@ TEXTS = ["The lamp arrived on Tuesday", "Battery drains overnight", "Light is so
 
 def csv_bytes() -> bytes:
     return ("text\n" + "\n".join(f'"{t}"' for t in TEXTS) + "\n").encode()
-
-
-class SaysNegative:
-    """Answers the sentiment prompt: every text it was shown is negative."""
-
-    def __init__(self):
-        self.shown: list[int] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        user = json.loads(request.content)["messages"][1]["content"]
-        ids = [int(i) for i in re.findall(r'"id": (\d+)', user)]
-        self.shown += ids
-        content = {"labels": [{"id": i, "sentiment": "negative"} for i in ids]}
-        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 10, "completion_tokens": 10}})
 
 
 def unsure(workspace, count: int) -> list[int]:
@@ -46,13 +28,11 @@ def unsure(workspace, count: int) -> list[int]:
     return [r.text_id for r in rows]
 
 
-def test_only_the_least_confident_within_budget_are_asked_and_corrections_are_kept(owner, monkeypatch):
-    import_now(owner, "t.csv", csv_bytes())
+def test_only_the_least_confident_within_budget_are_asked_and_corrections_are_kept(owner, fake_llm):
+    customer_texts(owner.workspace, TEXTS)  # rows are enough: `unsure` sets the verdicts
     ids = unsure(owner.workspace, 5)
     correct_text(owner.ctx, ids[0], sentiment="positive")  # a person's word is final
-    model = SaysNegative()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(llm_labels, "get_gateway", lambda: gateway)
+    model = fake_llm.use(SaysNegative())
 
     counts = llm_labels.label_uncertain(owner.workspace, ids, budget=3)
 
@@ -65,11 +45,11 @@ def test_only_the_least_confident_within_budget_are_asked_and_corrections_are_ke
     assert set(TextAnalysis.objects.filter(text_id__in=ids[5:]).values_list("sentiment", flat=True)) == {"positive"}
 
 
-def test_budget_zero_asks_nothing(owner, monkeypatch):
-    import_now(owner, "t.csv", csv_bytes())
+def test_budget_zero_asks_nothing(owner, fake_llm):
+    customer_texts(owner.workspace, TEXTS)  # rows are enough: `unsure` sets the verdicts
     ids = unsure(owner.workspace, 5)
-    monkeypatch.setattr(llm_labels, "get_gateway", lambda: pytest.fail("the model must not be asked"))
     assert llm_labels.label_uncertain(owner.workspace, ids, budget=0)["asked"] == 0
+    assert not fake_llm.asked  # the model was not asked
 
 
 @pytest.mark.llm

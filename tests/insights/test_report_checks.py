@@ -1,18 +1,14 @@
 """The report's support checks (evidence.py) and computed facts (report_facts.py): each mistake a model makes
 is caught, alone and through the real analysis pipeline with a scripted model that makes all of them."""
 
-import json
-import re
-
-import httpx
 import pytest
 
 from apps.insights import evidence, report_facts, services
 from apps.insights.models import Insight, TextAnalysis
 from apps.insights.schemas import CompetitorFinding, Finding, ReportDraft
-from apps.llm.gateway import Gateway
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import corpus_csv, run_now
+from tests.factories import corpus_csv, run_now
+from tests.fakes import Asked
 
 PAIN = evidence.TextFacts("The battery dies after two hours", "negative", "complaint", -0.8, theme_id=1)
 PRAISE = evidence.TextFacts("Beautiful warm light for reading", "positive", "praise", 0.9, theme_id=1)
@@ -106,29 +102,26 @@ class CarelessModel:
     """Cites praise for pain points, Xiaomi and BenQ texts for Philips Hue, says the lamp has the USB-C its
     customers ask for, and names a phone no customer wrote about."""
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-        ids = [int(i) for i in re.findall(r'"id": (\d+)', user)]
-        if "market analysis" in system:
-            content = {"summary": "The Nokia 6610 dominates the feedback. Battery problems matter most.",
-                       "opportunities": [{"title": "Fix the battery", "detail": "d", "evidence": ids[:6]}],
-                       "product_ideas": [{"title": "Lead with USB-C", "detail": "The lamp has USB-C, so say so.",
-                                          "evidence": ids[:3]}],
-                       "competitors": [{"name": "Philips Hue", "detail": "Customers prefer it.",
-                                        "evidence": ids[-2:]}]}
-        else:  # every theme: the same texts cited as pain and as praise
-            content = {"label": "Lamp feedback", "summary": "Customers write about the lamp.",
-                       "pain_points": [{"title": "Pain", "detail": "d", "evidence": ids[:6]}],
-                       "feature_requests": [], "praise": [{"title": "Praise", "detail": "d", "evidence": ids[:6]}]}
-        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
+    serves = ("insights/theme", "insights/theme_label", "insights/report")
+
+    def answer(self, asked: Asked) -> dict:
+        ids = asked.ids()
+        if asked.prompt == "insights/report":
+            return {"summary": "The Nokia 6610 dominates the feedback. Battery problems matter most.",
+                    "opportunities": [{"title": "Fix the battery", "detail": "d", "evidence": ids[:6]}],
+                    "product_ideas": [{"title": "Lead with USB-C", "detail": "The lamp has USB-C, so say so.",
+                                       "evidence": ids[:3]}],
+                    "competitors": [{"name": "Philips Hue", "detail": "Customers prefer it.",
+                                     "evidence": ids[-2:]}]}
+        # every theme: the same texts cited as pain and as praise
+        return {"label": "Lamp feedback", "summary": "Customers write about the lamp.",
+                "pain_points": [{"title": "Pain", "detail": "d", "evidence": ids[:6]}],
+                "feature_requests": [], "praise": [{"title": "Praise", "detail": "d", "evidence": ids[:6]}]}
 
 
 @pytest.fixture
-def careless(monkeypatch):
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(CarelessModel()), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+def careless(fake_llm):
+    fake_llm.use(CarelessModel())
 
 
 def test_the_pipeline_stores_only_supported_claims_and_counts_what_it_dropped(owner, careless):

@@ -6,7 +6,7 @@ import pytest
 from apps.insights import evidence
 from apps.insights.models import Insight, TextAnalysis
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import BATTERY, LIGHT, SHIPPING, corpus_csv, run_now
+from tests.factories import BATTERY, LIGHT, SHIPPING, corpus_csv, run_now
 from tests.insights.test_report_checks import EXTRA
 
 pytestmark = pytest.mark.llm

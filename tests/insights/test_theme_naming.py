@@ -2,15 +2,13 @@
 theme, no prompt wording; a refused label is asked for once more, then the keywords name the theme.
 The corpus is unrelated to the demo (no lamps): coffee machines, bicycles, hotels."""
 
-import json
-
-import httpx
 import numpy as np
 import pytest
 
 from apps.embeddings.backends import get_backend
 from apps.insights import theme_naming as tn
-from apps.llm.gateway import Gateway
+from apps.llm.gateway import get_gateway
+from tests.fakes import AnalysisScript, Asked
 
 COFFEE = ["The descaling program takes forty minutes and beeps the whole time",
           "Descaling light comes on every two weeks with filtered water",
@@ -125,37 +123,32 @@ def test_a_repeated_name_gets_a_keyword_its_own_texts_use():
 
 
 class LabelModel:
-    """A scripted model server: the theme prompt gets `first(theme_index)`, the retry gets `second(...)`."""
+    """A model script: the theme prompt gets `first(theme_index)`, the label retry gets `second(...)`."""
+
+    serves = ("insights/theme", "insights/theme_label")
+    usage = (10, 5)
 
     def __init__(self, first, second):
         self.first, self.second, self.prompts = first, second, []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        messages = json.loads(request.content)["messages"]
-        user = messages[1]["content"]
+    def answer(self, asked: Asked) -> dict:
+        user = asked.user
         self.prompts.append(user)
         index = int(user.split('"id": ')[1].split(",")[0]) // 100  # quotes of theme i have ids 100*i + j
-        if 'name="refused_name"' in user:
-            content = {"label": self.second(index)}
-        else:
-            content = {"label": self.first(index), "summary": "Customers describe it. They also", "pain_points": [],
-                       "feature_requests": [], "praise": []}
-        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
-
-
-def gateway_of(model: LabelModel) -> Gateway:
-    return Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
+        if asked.prompt == "insights/theme_label":
+            return {"label": self.second(index)}
+        return {"label": self.first(index), "summary": "Customers describe it. They also", "pain_points": [],
+                "feature_requests": [], "praise": []}
 
 
 GOOD = ["Descaling program and tablets", "Gears skip and slip", "Hotel breakfast"]
 
 
 @pytest.mark.django_db
-def test_prompt_words_are_refused_twice_then_the_keywords_name_the_theme():
+def test_prompt_words_are_refused_twice_then_the_keywords_name_the_theme(fake_llm):
     themes = facts(COFFEE, BIKE, HOTEL)
-    model = LabelModel(lambda i: "nearest other themes", lambda i: "name of 2 to 6 words")
-    named, calls = tn.name_themes(themes, ["Nearest other themes"] * 3, embed, gateway=gateway_of(model))
+    model = fake_llm.use(LabelModel(lambda i: "nearest other themes", lambda i: "name of 2 to 6 words"))
+    named, calls = tn.name_themes(themes, ["Nearest other themes"] * 3, embed, gateway=get_gateway())
     assert calls == 3 and [n.source for n in named] == [tn.KEYWORDS] * 3
     assert all(tn.grounded(n.label, i, themes, embed) for i, n in enumerate(named))
     assert all(not tn.copies_prompt(n.label) for n in named)
@@ -167,10 +160,10 @@ def test_prompt_words_are_refused_twice_then_the_keywords_name_the_theme():
 
 
 @pytest.mark.django_db
-def test_another_themes_label_is_asked_again_and_a_good_retry_is_kept():
+def test_another_themes_label_is_asked_again_and_a_good_retry_is_kept(fake_llm):
     themes = facts(COFFEE, BIKE, HOTEL)
-    model = LabelModel(lambda i: "Hotel breakfast", lambda i: GOOD[i])
-    named, calls = tn.name_themes(themes, ["Hotel breakfast"] * 3, embed, gateway=gateway_of(model))
+    fake_llm.use(LabelModel(lambda i: "Hotel breakfast", lambda i: GOOD[i]))
+    named, calls = tn.name_themes(themes, ["Hotel breakfast"] * 3, embed, gateway=get_gateway())
     assert [n.source for n in named] == [tn.LLM_RETRY, tn.LLM_RETRY, tn.LLM]
     assert [n.label for n in named] == GOOD and calls == 2
 
@@ -185,35 +178,26 @@ def test_neighbours_are_the_nearest_other_themes():
 
 class CopyingModel:
     """Names every theme with the old prompt's example, answers a retry with the new prompt's words, and
-    cuts its summaries mid-sentence: the worst a small model did."""
+    cuts its summaries mid-sentence: the worst a small model did. (The report: AnalysisScript.)"""
 
-    def __init__(self):
-        from tests.insights.test_analysis_flow import FakeModel
+    serves = ("insights/theme", "insights/theme_label")
+    usage = (10, 5)
 
-        self.report = FakeModel()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        messages = json.loads(request.content)["messages"]
-        if "product strategist" in messages[0]["content"]:
-            return self.report(request)
-        if 'name="refused_name"' in messages[1]["content"]:
-            content = {"label": "a name of 2 to 6 words"}
-        else:
-            content = {"label": "Battery drain after update", "summary": "Customers describe the problem. They also",
-                       "pain_points": [], "feature_requests": [], "praise": []}
-        return httpx.Response(200, json={"model": "m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 10, "completion_tokens": 5}})
+    def answer(self, asked: Asked) -> dict:
+        if asked.prompt == "insights/theme_label":
+            return {"label": "a name of 2 to 6 words"}
+        return {"label": "Battery drain after update", "summary": "Customers describe the problem. They also",
+                "pain_points": [], "feature_requests": [], "praise": []}
 
 
-def test_no_label_of_an_analysis_repeats_prompt_text(owner, monkeypatch):
+def test_no_label_of_an_analysis_repeats_prompt_text(owner, fake_llm):
     from apps.insights import services
     from apps.insights.models import Theme
     from tests.conftest import import_now
 
     lines = ["text,rating,date", *(f'"{t}",3,2026-10-{1 + i % 28:02d}' for i, t in enumerate(COFFEE + BIKE + HOTEL))]
     import_now(owner, "r.csv", ("\n".join(lines) + "\n").encode())
-    gateway = gateway_of(CopyingModel())  # type: ignore[arg-type]
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
+    fake_llm.use(AnalysisScript(), CopyingModel())
     run = services.start_analysis(owner.ctx)
     services.run_analysis(run.pk)
     run.refresh_from_db()

@@ -1,12 +1,11 @@
 """Retrying failed jobs, in-process: the Retry button and the API, what is refused, each kind's reset, and
-publishing when the broker cannot be reached. Tasks run here (eagerly) with the scripted model doubles of the
-insights and copy tests; test_retry_worker.py retries imports through the real broker and worker."""
+publishing when the broker cannot be reached. Tasks run here (eagerly) with the insights and copy scripts of
+tests/fakes.py; test_retry_worker.py retries imports through the real broker and worker."""
 
 from __future__ import annotations
 
 import re
 
-import httpx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -21,33 +20,22 @@ from apps.insights.models import AnalysisRun
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.jobs.tasks import TRANSIENT_ERRORS
-from apps.llm.gateway import Gateway
-from apps.moderation import services as moderation
 from apps.privacy.services import start_export
 from tests.conftest import import_now
-from tests.copy.test_copy_flow import BRIEF
-from tests.copy.test_copy_flow import FakeModel as CopyModel
-from tests.insights.test_analysis_flow import FakeModel as AnalysisModel
-from tests.insights.test_analysis_flow import corpus_csv
+from tests.factories import BRIEF, corpus_csv
+from tests.fakes import AnalysisScript, CopyScript
 
 CSV = b"text,rating\nThe lamp is lovely,5\nThe dimmer flickers,2\n"
 
 
 @pytest.fixture
-def analysis_model(monkeypatch) -> AnalysisModel:
-    model = AnalysisModel()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(insights, "get_gateway", lambda: gateway)
-    return model
+def analysis_model(fake_llm) -> AnalysisScript:
+    return fake_llm.use(AnalysisScript())
 
 
 @pytest.fixture
-def copy_model(monkeypatch) -> CopyModel:
-    model = CopyModel()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
-    monkeypatch.setattr(copy, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
-    return model
+def copy_model(fake_llm) -> CopyScript:
+    return fake_llm.use(CopyScript())
 
 
 def failed_analysis(member) -> AnalysisRun:

@@ -2,17 +2,15 @@
 
 import pytest
 
-from apps.llm.gateway import Gateway
 from apps.moderation import services
 from apps.moderation.models import ModerationCase
 from apps.moderation.signals import subjects_moderated
 
 
 @pytest.fixture
-def no_model_server(monkeypatch):
-    """A real gateway pointed at a port where nothing listens: the judge is unavailable."""
-    gateway = Gateway(["http://127.0.0.1:9/v1"], "none", max_attempts=1, backoff_s=0)
-    monkeypatch.setattr(services.judging, "get_gateway", lambda: gateway)
+def no_model_server(fake_llm):
+    """The model server is down: the judge is unavailable."""
+    fake_llm.down = True
 
 
 def test_clean_copy_is_approved_by_the_fast_stage(owner):

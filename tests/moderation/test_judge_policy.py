@@ -1,77 +1,50 @@
 """What the LLM judge may and may not decide, what it reads of long texts, and calls to action a brief asks for.
-The judge is a scripted double of the model server (a real Gateway over httpx.MockTransport)."""
+The judge is a script of the fake model server (tests/fakes.py: JudgeScript)."""
 
 from __future__ import annotations
 
-import json
-
-import httpx
 import pytest
 
-from apps.llm.gateway import Gateway
 from apps.moderation import services
 from apps.moderation.models import ModerationCase
-
-
-class ScriptedJudge:
-    """Answers every judge prompt with `verdict`, and keeps the texts it was shown."""
-
-    def __init__(self, categories: list[str], severity: int, span: str = ""):
-        self.verdict = {"categories": categories, "severity": severity, "rationale": "Scripted.",
-                        "offending_span": span}
-        self.texts: list[str] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-        assert "content moderator" in system
-        self.texts.append(user.split('<data name="text">')[1].split("</data>")[0].strip())
-        answer = {"message": {"content": json.dumps(self.verdict)}}
-        return httpx.Response(200, json={"model": "fake", "choices": [answer],
-                                         "usage": {"prompt_tokens": 10, "completion_tokens": 10}})
-
-
-def use_judge(monkeypatch, judge: ScriptedJudge) -> ScriptedJudge:
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(judge), backoff_s=0)
-    monkeypatch.setattr(services.judging, "get_gateway", lambda: gateway)
-    return judge
+from tests.fakes import JudgeScript
 
 
 def moderate(owner, text: str, sid: str = "1", **kw):
     return services.moderate_generated(owner.workspace, "reply_draft", sid, text, **kw)
 
 
-def test_the_judge_alone_never_hides_what_the_detectors_only_suspected(owner, monkeypatch):
-    judge = use_judge(monkeypatch, ScriptedJudge(["spam"], 3, "imgur"))
+def test_the_judge_alone_never_hides_what_the_detectors_only_suspected(owner, fake_llm):
+    judge = fake_llm.use(JudgeScript(["spam"], 3, "imgur"))
     verdict = moderate(owner, "Photos of the broken hinge: https://imgur.example/abc")
     assert judge.texts, "the candidate went to the judge"
     assert verdict.stage == "llm" and verdict.status == "pending" and verdict.action == "queue"
     assert "spam" in verdict.categories
 
 
-def test_the_judge_may_hide_when_the_detectors_were_certain_of_something(owner, monkeypatch):
-    use_judge(monkeypatch, ScriptedJudge(["violence"], 3, "I'm coming for you"))
+def test_the_judge_may_hide_when_the_detectors_were_certain_of_something(owner, fake_llm):
+    fake_llm.use(JudgeScript(["violence"], 3, "I'm coming for you"))
     # Certain: an insult aimed at people (queue). Candidate: a veiled threat, which the judge confirms.
     verdict = moderate(owner, "Your support staff are idiots. Watch your back.")
     assert verdict.stage == "llm" and verdict.status == "hidden"
 
 
 @pytest.mark.parametrize("text", ["Watch your back, I don't forget faces.", "你给我等着。"])
-def test_a_threat_hit_is_never_approved_by_the_judge_alone(owner, monkeypatch, text):
-    use_judge(monkeypatch, ScriptedJudge([], 0))
+def test_a_threat_hit_is_never_approved_by_the_judge_alone(owner, fake_llm, text):
+    fake_llm.use(JudgeScript([], 0))
     verdict = moderate(owner, text)
     assert verdict.stage == "llm" and verdict.status == "pending"
     assert "violence" in verdict.categories  # the suspicion stays visible in the queue
 
 
-def test_other_candidates_can_be_cleared_by_the_judge(owner, monkeypatch):
-    use_judge(monkeypatch, ScriptedJudge([], 0))
+def test_other_candidates_can_be_cleared_by_the_judge(owner, fake_llm):
+    fake_llm.use(JudgeScript([], 0))
     verdict = moderate(owner, "这个更新简直是智障设计")  # an insulting word aimed at no one
     assert verdict.stage == "llm" and verdict.status == "approved"
 
 
-def test_the_judge_reads_windows_around_what_was_flagged(owner, monkeypatch):
-    judge = use_judge(monkeypatch, ScriptedJudge([], 0))
+def test_the_judge_reads_windows_around_what_was_flagged(owner, fake_llm):
+    judge = fake_llm.use(JudgeScript([], 0))
     filler = "The lamp arrived on time and the light is warm. " * 80  # about 3,900 characters
     text = f"{filler}Watch your back, I know your face. {filler}"
     verdict = moderate(owner, text)
@@ -90,9 +63,8 @@ def test_judge_excerpt():
     assert services.judge_excerpt("x" * 5000, []).startswith("x" * 300)
 
 
-def test_copy_is_not_spam_for_the_call_to_action_its_brief_asks_for(owner, monkeypatch):
-    unreachable = Gateway(["http://127.0.0.1:9/v1"], "none", max_attempts=1, backoff_s=0)
-    monkeypatch.setattr(services.judging, "get_gateway", lambda: unreachable)  # unsure copy waits for a person
+def test_copy_is_not_spam_for_the_call_to_action_its_brief_asks_for(owner, fake_llm):
+    fake_llm.down = True  # unsure copy waits for a person
     text = "Pre-order now! Limited stock, only 500 lamps this season!!!"
     assert moderate(owner, text, "cta-1").status == "pending"  # default: selling words with no brief
     verdict = moderate(owner, text, "cta-2", allowed_calls_to_action=["Pre-order now"])

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.db import connection
 
-from tests.insights.test_analysis_flow import BATTERY, LIGHT, SHIPPING
+from tests.factories import BATTERY, LIGHT, SHIPPING
 
 CUSTOMER = "Zelda Quintrell"
 EMAIL = "zelda.quintrell@example.org"

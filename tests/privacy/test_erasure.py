@@ -18,7 +18,8 @@ from apps.moderation import services as moderation
 from apps.moderation.models import AuditEntry, ModerationCase
 from apps.privacy.models import AuditAction, ErasureRequest, PrivacyAuditEntry
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import fake_model, run_now  # noqa: F401  (fixture)
+from tests.factories import run_now
+from tests.fakes import AnalysisScript
 from tests.moderation.helpers import without_judge
 
 from .helpers import CUSTOMER, EMAIL, TRACES, WORD, corpus_csv, database_traces
@@ -55,7 +56,8 @@ def _everything_about_the_customer(owner) -> list[int]:
     return ids
 
 
-def test_erasure_by_author_leaves_nothing_of_the_customer(owner, fake_model):  # noqa: F811
+def test_erasure_by_author_leaves_nothing_of_the_customer(owner, fake_llm):
+    fake_llm.use(AnalysisScript())
     ids = _everything_about_the_customer(owner)
     others = CustomerText.objects.filter(workspace=owner.workspace).exclude(pk__in=ids).count()
     assert LLMCacheEntry.objects.filter(workspace=owner.workspace).exists()

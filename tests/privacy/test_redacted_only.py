@@ -1,13 +1,11 @@
 """The LLM and embedding stages only ever see redacted text: personal data is planted in an import, the whole
 pipeline runs (embedding, moderation with its LLM judge, analysis, copy) and everything that reached the model
-gateway's HTTP transport and the embedding backend's encode() is inspected."""
+scripted model server (tests/fakes.py) and the embedding backend's encode() is inspected."""
 
 from __future__ import annotations
 
-import json
 import sys
 
-import httpx
 import numpy as np
 import pytest
 
@@ -15,29 +13,12 @@ from apps.copy import services as copy
 from apps.corpus.models import CustomerText
 from apps.embeddings import backends
 from apps.insights import services as insights
-from apps.llm.gateway import Gateway
 from apps.moderation import services as moderation
 from tests.conftest import import_now
-from tests.copy.test_copy_flow import BRIEF
-from tests.copy.test_copy_flow import FakeModel as CopyModel
-from tests.insights.test_analysis_flow import FakeModel as InsightsModel
+from tests.factories import BRIEF
+from tests.fakes import AnalysisScript, CopyScript
 
 from .helpers import PII, corpus_csv
-
-
-class RecordingModel:
-    """Answers like the scripted models of the insights and copy tests, and keeps every request body."""
-
-    def __init__(self) -> None:
-        self.bodies: list[str] = []
-        self.insights, self.copy = InsightsModel(), CopyModel()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.bodies.append(request.content.decode())
-        system = json.loads(request.content)["messages"][0]["content"]
-        if any(k in system for k in ("content moderator", "copywriter", "positioning angles")):
-            return self.copy(request)
-        return self.insights(request)
 
 
 class RecordingBackend:
@@ -51,9 +32,9 @@ class RecordingBackend:
 
 
 @pytest.fixture
-def recorders(monkeypatch):
-    model = RecordingModel()
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(model), backoff_s=0)
+def recorders(monkeypatch, fake_llm):
+    """The model: the insights and copy scripts (fake_llm keeps every request). The embedding backends: wrapped."""
+    scripts = fake_llm.use(AnalysisScript()), fake_llm.use(CopyScript())
     wrapped: dict[str, RecordingBackend] = {}
 
     def get_backend(name: str) -> RecordingBackend:
@@ -61,17 +42,15 @@ def recorders(monkeypatch):
             wrapped[name] = RecordingBackend(backends.get_backend(name))
         return wrapped[name]
 
-    # Every module that imported the gateway or the embedding interface gets the recording ones.
+    # Every module that imported the embedding interface gets the recording one.
     for module in [m for name, m in sys.modules.items() if name.startswith("apps.") and m is not None]:
-        if hasattr(module, "get_gateway"):
-            monkeypatch.setattr(module, "get_gateway", lambda: gateway)
         if hasattr(module, "get_backend") and module is not backends:
             monkeypatch.setattr(module, "get_backend", get_backend)
-    return model, wrapped
+    return fake_llm, scripts, wrapped
 
 
 def test_pii_never_reaches_the_model_or_the_embedding_backend(owner, recorders):
-    model, backends_used = recorders
+    model, (analysis_script, copy_script), backends_used = recorders
     text_import = import_now(owner, "reviews.csv", corpus_csv())
     originals = " ".join(CustomerText.objects.filter(workspace=owner.workspace).values_list("original_text",
                                                                                              flat=True))
@@ -89,9 +68,9 @@ def test_pii_never_reaches_the_model_or_the_embedding_backend(owner, recorders):
     copy.run_copy(request.pk)
     owner.api().get("/api/v1/search?q=battery+dies")
 
-    seen_by_model = "\n".join(model.bodies)
+    seen_by_model = "\n".join(asked.raw for asked in model.asked)
     seen_by_embedder = "\n".join(t for b in backends_used.values() for t in b.seen)
-    assert model.insights.calls >= 2 and model.copy.copy_calls >= 1 and model.copy.judge_calls >= cases.count()
+    assert analysis_script.calls >= 2 and copy_script.copy_calls >= 1 and copy_script.judge_calls >= cases.count()
     assert "[NAME]" in seen_by_model or "[EMAIL]" in seen_by_model  # the customer's texts did go, redacted
     assert "[EMAIL]" in seen_by_embedder and "[PHONE]" in seen_by_embedder and "[CARD]" in seen_by_embedder
     for secret in PII:

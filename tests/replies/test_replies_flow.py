@@ -6,96 +6,32 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
-import threading
 
-import httpx
 import pytest
 
 from apps.corpus.models import CustomerText
 from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
 from apps.insights.models import TextAnalysis
 from apps.jobs.models import Job
-from apps.llm.gateway import Gateway
 from apps.moderation import services as moderation
 from apps.moderation.models import ModerationCase
 from apps.replies import services
 from apps.replies.models import KnowledgeSnippet, ReplyDraft, TextTranslation
 from tests.conftest import import_now
-from tests.insights.test_analysis_flow import BATTERY, corpus_csv
+from tests.factories import BATTERY, corpus_csv
+from tests.fakes import REPLY_CLEAN_EN as CLEAN_EN
+from tests.fakes import REPLY_CLEAN_ZH as CLEAN_ZH
+from tests.fakes import RepliesScript, data_block
 
-CLEAN_EN = "Sorry the battery drains so fast. Firmware 2.3.1 fixes the battery drain and is coming as a free update."
-CLEAN_ZH = "非常抱歉给您带来不便。固件2.3.1会修复电池耗电的问题，将作为免费更新推送。"
 VIOLATING = "Sorry! As compensation here is a $15 voucher for order 987654, and the fix ships tomorrow."
 RUDE = "You are absolute idiots for buying this lamp."
 ZH_TEXTS = ["电池一晚上就没电了，太失望了", "快递盒子被压坏了，灯也摔坏了"]
 
 
-class FakeModel:
-    """Answers reply, translation and moderation-judge prompts. Replies come from `replies` in order (the last
-    one repeats); each cites the refs it was shown plus a bogus one. `zh_replies` answers Chinese customers in
-    Chinese. Translations answer in the target language, or in the wrong one while `wrong_language` is set."""
-
-    def __init__(self, replies: list[str] | None = None, zh_replies: bool = True, wrong_language: bool = False):
-        self.replies = replies or [CLEAN_EN]
-        self.zh_replies = zh_replies
-        self.wrong_language = wrong_language
-        self.reply_calls = 0
-        self.translate_calls = 0
-        self.judge_calls = 0
-        self.prompts: list[str] = []
-        self.lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        system, user = body["messages"][0]["content"], body["messages"][1]["content"]
-        if "content moderator" in system:
-            with self.lock:
-                self.judge_calls += 1
-            rude = "idiot" in user.lower()
-            content = {"categories": ["harassment"] if rude else [], "severity": 2 if rude else 0,
-                       "rationale": "Insults the customer." if rude else "A normal reply.",
-                       "offending_span": "idiots" if rude else ""}
-        elif "customer-service agent" in system:
-            with self.lock:
-                n = self.reply_calls
-                self.reply_calls += 1
-                self.prompts.append(user)
-            refs = re.findall(r'"ref": "([a-z]+:\d+)"', user)
-            chinese = '"Simplified Chinese"' in _block(user, "reply_language")
-            reply = self.replies[min(n, len(self.replies) - 1)]
-            if chinese and self.zh_replies and reply == CLEAN_EN:
-                reply = CLEAN_ZH
-            content = {"points": ["battery drains fast"], "reply": reply, "sources": refs[:3] + ["text:999999"]}
-        elif "professional translator" in system:
-            with self.lock:
-                self.translate_calls += 1
-            target = json.loads(_block(user, "target_language"))
-            text = json.loads(_block(user, "text"))
-            into_zh = (target == "Simplified Chinese") != self.wrong_language
-            content = {"translation": f"翻译：{text[:10]}的意思是电池坏了" if into_zh
-                       else f"Translated: the battery died ({len(text)} characters)."}
-        else:
-            raise AssertionError(f"unexpected prompt: {system[:80]}")
-        return httpx.Response(200, json={"model": "fake-m", "choices": [{"message": {"content": json.dumps(content)}}],
-                                         "usage": {"prompt_tokens": 100, "completion_tokens": 50}})
-
-
-def _block(user: str, name: str) -> str:
-    return user.split(f'<data name="{name}">')[1].split("</data>")[0].strip()
-
-
-def use_model(monkeypatch, fake: FakeModel) -> FakeModel:
-    gateway = Gateway(["http://fake/v1"], "m", transport=httpx.MockTransport(fake), backoff_s=0)
-    monkeypatch.setattr(services, "get_gateway", lambda: gateway)
-    monkeypatch.setattr(moderation.judging, "get_gateway", lambda: gateway)
-    return fake
-
-
 @pytest.fixture
-def model(monkeypatch) -> FakeModel:
-    return use_model(monkeypatch, FakeModel())
+def model(fake_llm) -> RepliesScript:
+    return fake_llm.use(RepliesScript())
 
 
 @pytest.fixture
@@ -154,17 +90,17 @@ def test_grounding_leaves_out_texts_moderation_has_not_cleared(owner, texts, mod
     assert f'"ref": "text:{hidden.pk}"' not in model.prompts[0]
 
 
-def test_a_draft_inventing_facts_is_regenerated(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, FakeModel(replies=[VIOLATING, CLEAN_EN]))
+def test_a_draft_inventing_facts_is_regenerated(owner, texts, fake_llm):
+    fake = fake_llm.use(RepliesScript(replies=[VIOLATING, CLEAN_EN]))
     reply = only_draft(owner, texts[BATTERY[0]])
     assert fake.reply_calls == 2 and reply.attempts == 2 and reply.policy_flags == []
-    problems = _block(fake.prompts[1], "previous_problems")
+    problems = data_block(fake.prompts[1], "previous_problems")
     assert "987654" in problems and "voucher" in problems and "tomorrow" in problems  # the model is told why
-    assert _block(fake.prompts[0], "previous_problems") == "[]"
+    assert data_block(fake.prompts[0], "previous_problems") == "[]"
 
 
-def test_a_draft_that_keeps_violating_the_policy_is_kept_flagged_and_cannot_be_approved(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, FakeModel(replies=[VIOLATING]))
+def test_a_draft_that_keeps_violating_the_policy_is_kept_flagged_and_cannot_be_approved(owner, texts, fake_llm):
+    fake = fake_llm.use(RepliesScript(replies=[VIOLATING]))
     job = draft(owner, [texts[BATTERY[0]].pk])
     reply = ReplyDraft.objects.get(job=job)
     assert fake.reply_calls == services.DRAFT_ATTEMPTS and reply.attempts == services.DRAFT_ATTEMPTS
@@ -184,18 +120,18 @@ def test_the_reply_follows_the_customers_language(owner, texts, model):
     chinese = texts[ZH_TEXTS[0]]
     assert chinese.language == "zh"
     reply = only_draft(owner, chinese)
-    assert '"Simplified Chinese"' in _block(model.prompts[0], "reply_language")
+    assert '"Simplified Chinese"' in data_block(model.prompts[0], "reply_language")
     assert "customer-service agent in mainland China" in model.prompts[0]
     assert reply.language == "zh" and reply.body == CLEAN_ZH and reply.policy_flags == []
 
 
-def test_a_reply_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, FakeModel(zh_replies=False))
+def test_a_reply_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, fake_llm):
+    fake = fake_llm.use(RepliesScript(zh_replies=False))
     job = draft(owner, [texts[ZH_TEXTS[0]].pk])
     assert fake.reply_calls == services.LANGUAGE_ATTEMPTS == 2
     assert not ReplyDraft.objects.filter(job=job).exists()  # never kept in the wrong language
     assert job.status == "failed" and "The model wrote English instead of Chinese" in job.error
-    assert "language:" in _block(fake.prompts[1], "previous_problems")  # the re-ask says why
+    assert "language:" in data_block(fake.prompts[1], "previous_problems")  # the re-ask says why
 
 
 def test_a_person_may_knowingly_answer_in_another_language(owner, texts, model):
@@ -205,8 +141,8 @@ def test_a_person_may_knowingly_answer_in_another_language(owner, texts, model):
     assert services.approve_draft(owner.ctx, reply.pk).status == "approved"  # the language flag does not block
 
 
-def test_approval_waits_for_moderation(owner, texts, monkeypatch, make_member, django_capture_on_commit_callbacks):
-    use_model(monkeypatch, FakeModel(replies=[RUDE]))
+def test_approval_waits_for_moderation(owner, texts, fake_llm, make_member, django_capture_on_commit_callbacks):
+    fake_llm.use(RepliesScript(replies=[RUDE]))
     reply = only_draft(owner, texts[BATTERY[0]])
     case = ModerationCase.objects.get(workspace=owner.workspace, subject_type="reply_draft", subject_id=str(reply.pk))
     assert reply.moderation_case_id == case.pk and case.text == reply.body
@@ -327,8 +263,8 @@ def test_translation_is_generated_once_then_cached(owner, texts, model):
     assert bad.status_code == 400 and "Choose a language" in bad.json()["error"]
 
 
-def test_a_translation_in_the_wrong_language_is_refused_not_cached(owner, texts, monkeypatch):
-    fake = use_model(monkeypatch, FakeModel(wrong_language=True))
+def test_a_translation_in_the_wrong_language_is_refused_not_cached(owner, texts, fake_llm):
+    fake = fake_llm.use(RepliesScript(wrong_language=True))
     chinese = texts[ZH_TEXTS[0]]
     response = owner.api().get(f"/api/v1/texts/{chinese.pk}/translation?lang=en")
     assert response.status_code == 502 and "did not answer in English" in response.json()["error"]
@@ -457,10 +393,10 @@ def test_workspace_isolation(make_member, owner, texts, model):
     assert not set(theirs.sources["texts"]) & {t.pk for t in texts.values()}
 
 
-def test_csv_export_of_approved_replies_neutralises_formulas(owner, texts, monkeypatch):
-    use_model(monkeypatch, FakeModel(replies=["=HYPERLINK(\"bad\") Thanks for writing to us."]))
+def test_csv_export_of_approved_replies_neutralises_formulas(owner, texts, fake_llm):
+    fake_llm.use(RepliesScript(replies=["=HYPERLINK(\"bad\") Thanks for writing to us."]))
     formula = only_draft(owner, texts[BATTERY[0]])
-    use_model(monkeypatch, FakeModel())
+    fake_llm.use(RepliesScript())
     clean = only_draft(owner, texts[BATTERY[1]])
     services.approve_draft(owner.ctx, clean.pk)
     api = owner.api()
@@ -475,8 +411,8 @@ def test_csv_export_of_approved_replies_neutralises_formulas(owner, texts, monke
     assert api.get("/api/v1/replies/export.csv?status=nope").status_code == 400
 
 
-def test_pages_render_and_escape(owner, texts, monkeypatch, make_member):
-    use_model(monkeypatch, FakeModel(replies=["<script>alert('x')</script> Sorry for the trouble."]))
+def test_pages_render_and_escape(owner, texts, fake_llm, make_member):
+    fake_llm.use(RepliesScript(replies=["<script>alert('x')</script> Sorry for the trouble."]))
     text = texts[BATTERY[0]]
     CustomerText.objects.filter(pk=text.pk).update(text="<img src=x onerror=alert(1)> battery")
     text.refresh_from_db()
