@@ -253,7 +253,12 @@ def start_vllm(
         "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(max_model_len, 4096)),
         *extra_args,
     ]  # fmt: skip
-    env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": str(kv_cache_gib)}
+    env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": str(kv_cache_gib),
+           # vLLM kills its whole engine when one model step takes over 300 s. On two busy cores a step of
+           # several whole prompts took longer (seen: the server died mid-`make quality` while tests ran
+           # beside it); here slow is better than dead, and the gateway's own request timeout still bounds
+           # what a caller waits.
+           "VLLM_EXECUTE_MODEL_TIMEOUT_SECONDS": os.environ.get("VLLM_EXECUTE_MODEL_TIMEOUT_SECONDS", "3600")}
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as out:
         # Own session: stop() can signal the API server and its engine-core child together.
