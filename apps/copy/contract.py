@@ -166,12 +166,13 @@ _EN_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six":
 _EN_NUMBER_WORD_RE = re.compile(rf"(?<![a-z])(?:{'|'.join(_EN_NUMBER_WORDS)})(?![a-z])")
 
 
-def _zh_value(numeral: str) -> float | None:
+def zh_numeral_value(numeral: str) -> int | None:
+    """一 → 1, 十 → 10, 三十五 → 35, 一百二十 → 120, 两 → 2; None for anything else ("三五"). Replies use it too."""
     total, current = 0, None
     for ch in numeral:
         if ch in _ZH_DIGITS:
             if current is not None:
-                return None
+                return None  # "三五": not a number we read
             current = _ZH_DIGITS[ch]
         elif ch == "十":
             total += (1 if current is None else current) * 10
@@ -179,7 +180,9 @@ def _zh_value(numeral: str) -> float | None:
         elif ch == "百":
             total += (1 if current is None else current) * 100
             current = None
-    return float(total + (current or 0))
+        else:
+            return None
+    return total + (current or 0)
 
 
 def numbers_in(text: str) -> set[float]:
@@ -187,9 +190,9 @@ def numbers_in(text: str) -> set[float]:
     folded = fold(text)
     values = {float(m.group(0).replace(",", "")) for m in _NUMBER_RE.finditer(folded)}
     for m in _ZH_NUMBER_RE.finditer(folded):
-        value = _zh_value(m.group(0))
+        value = zh_numeral_value(m.group(0))
         if value is not None:
-            values.add(value)
+            values.add(float(value))
     values |= {float(_EN_NUMBER_WORDS[m.group(0)]) for m in _EN_NUMBER_WORD_RE.finditer(folded)}
     return values
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apps.copy import contract
-from apps.copy.contract import language_matches, written_in
+from apps.copy.contract import language_matches, written_in, zh_numeral_value
 from apps.corpus.tokens import content_tokens as tokens
 from apps.corpus.tokens import normalise
 
@@ -77,33 +77,12 @@ def has_cjk(text: str) -> bool:
 
 # --- numbers ---------------------------------------------------------------------------------------------
 
-_ZH_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
 # Not inside another number ("1,000" is one number; a comma after a word or a full-width "，" is punctuation).
 _NUMBER_RE = re.compile(r"(?<![\d.])(?<!\d,)(?:\d{1,3}(?:,\d{3}){1,6}(?:\.\d{1,8})?(?!\d|,\d)"
                         r"|\d{1,30}(?:\.\d{1,30}){0,4}(?![\d.]\d))")
 # Chinese numerals before a unit ("三十天", "两周", "五元"): the numbers of Chinese replies.
 _ZH_NUMERAL_RE = re.compile(r"(?<![零〇一二两三四五六七八九十百])[零〇一二两三四五六七八九十百]{1,8}"
                             r"(?=\s?(?:天|日|周|个?星期|个?月|年|小时|分钟|元|块|美元|欧元|折|倍|次|%))")
-
-
-def zh_numeral_value(numeral: str) -> int | None:
-    """一 → 1, 十 → 10, 三十五 → 35, 一百二十 → 120, 两 → 2; None for anything else."""
-    total, current = 0, None
-    for ch in numeral:
-        if ch in _ZH_DIGITS:
-            if current is not None:
-                return None  # "三五": not a number we read
-            current = _ZH_DIGITS[ch]
-        elif ch == "十":
-            total += (1 if current is None else current) * 10
-            current = None
-        elif ch == "百":
-            total += (1 if current is None else current) * 100
-            current = None
-        else:
-            return None
-    return total + (current or 0)
 
 
 def canonical_number(token: str) -> str:
@@ -162,10 +141,10 @@ _LINK_RE = re.compile(rf"https?://{_URL_CHARS}{{1,2000}}|(?<![\w.])www\.{_URL_CH
 
 def _value_of(token: str) -> str:
     token = token.strip()
-    if token and all(ch in _ZH_DIGITS or ch in "十百" for ch in token):
-        value = zh_numeral_value(token)
-        return str(value) if value is not None else token
-    try:
+    value = zh_numeral_value(token) if token else None  # None unless all Chinese numerals (and not "三五")
+    if value is not None:
+        return str(value)
+    try:  # a token of numerals that reads as no number fails here too (int("三五")) and stays as it is
         return canonical_number(token)
     except ValueError:
         return token
