@@ -81,12 +81,6 @@ def detail(request: HttpRequest, analysis_id: int):
     return analysis_out(run)
 
 
-def _csv_safe(value: object) -> str:
-    """Spreadsheet apps run cells that start with = + - @ as formulas: neutralise them."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/analyses/{analysis_id}/export.csv")
 def export_csv(request: HttpRequest, analysis_id: int):
     run = selectors.get_run(request.auth.workspace, analysis_id)

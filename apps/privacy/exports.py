@@ -7,7 +7,8 @@ moderation.json          policy, cases (redacted text), notes and the decision l
 replies.json             reply drafts and the reply policy (when the replies app is installed)
 manifest.json            what is in the archive, and counts
 
-CSV cells that a spreadsheet would run as a formula (= + - @, tab, carriage return) are prefixed with '.
+CSV cells that a spreadsheet would run as a formula (= + - @, tab, carriage return) are prefixed with '
+(apps/core/csv.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Workspace
 from apps.copy.models import BrandVoice, CopyRequest, CopyVariant, IdeaSet, ProductIdea
+from apps.core.csv import csv_safe
 from apps.corpus.models import CustomerText
 from apps.insights.models import AnalysisRun, AnalysisSettings, Insight, TextAnalysis, Theme, ThemeSnapshot
 from apps.moderation.models import AuditEntry, CaseNote, ModerationCase, ModerationPolicy, PolicyRule
@@ -36,7 +38,6 @@ Progress = Callable[[int, int, str], None]
 TEXT_COLUMNS = ["id", "text", "rating", "posted_at", "source", "product", "language", "moderation_status",
                 "redactions", "created_at"]
 ORIGINAL_COLUMNS = ["original_text", "author"]
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
 SPOOL_BYTES = 32 * 1024 * 1024  # beyond this the zip is built in a temporary file, not in memory
 
@@ -48,7 +49,7 @@ def csv_cell(value: Any) -> str:
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False)
     text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return csv_safe(text)
 
 
 def _json(data: Any) -> str:
