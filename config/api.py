@@ -14,6 +14,7 @@ from apps.insights.apis import router as insights_router
 from apps.jobs.apis import router as jobs_router
 from apps.llm.apis import router as llm_router
 from apps.llm.gateway import LLMError
+from apps.llm.interactive import LLMRateLimited
 from apps.moderation.apis import router as moderation_router
 from apps.privacy.apis import router as privacy_router
 from apps.replies.apis import router as replies_router
@@ -37,6 +38,7 @@ api = NinjaAPI(
 STATUS_OF_ERROR: dict[type[Exception], int] = {
     InvalidRequest: 400, PermissionDenied: 403, NotFound: 404, Conflict: 409, UpstreamFailed: 502,
     LLMError: 503,  # a request that calls the model while it is down or out of budget
+    LLMRateLimited: 429,  # a user's model calls from the browser beyond MURMUR_LLM_SYNC_CALLS_PER_MINUTE
     HttpError: 0,  # carries its own status
 }
 

@@ -49,6 +49,12 @@ def _hit(key: str, window_s: int) -> int:
         return 0
 
 
+def over_rate(key: str, limit: int, window_s: int = 60) -> bool:
+    """Count one event for `key` in the current window of `window_s`; True once more than `limit` happened in it
+    (the LLM gateway's per-user limit on calls a web request waits on uses this)."""
+    return _hit(f"{key}:{int(time.time() // window_s)}", window_s) > limit
+
+
 LOGIN_PATHS = ("/login/", "/admin/login/")
 
 

@@ -11,6 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from apps.llm.interactive import interactive_llm
+
 from . import selectors, services
 from .models import BrandVoice, CopyRequest, CopyVariant, IdeaSet
 
@@ -172,7 +174,8 @@ def export_csv(request: HttpRequest, copy_id: int, favourites: bool = False):
 
 @router.patch("/copy/{copy_id}/variants/{variant_id}")
 def edit(request: HttpRequest, copy_id: int, variant_id: int, payload: VariantEdit):
-    variant = services.edit_variant(request.auth, variant_id, copy_id=copy_id, **payload.dict())
+    with interactive_llm(request.auth.user):  # the judge of the edit: bounded, else a person decides
+        variant = services.edit_variant(request.auth, variant_id, copy_id=copy_id, **payload.dict())
     return variant_out(variant, selectors.source_texts(request.auth.workspace, [variant]))
 
 

@@ -7,7 +7,7 @@ from ninja.errors import HttpError
 from apps.accounts.permissions import MANAGE
 
 from . import selectors, services
-from .gateway import LLMError
+from .interactive import interactive_llm
 
 router = Router(tags=["llm"])
 
@@ -41,10 +41,8 @@ class BudgetIn(Schema):
 def test_model(request: HttpRequest, payload: PlaygroundIn):
     if not payload.question.strip():
         raise HttpError(400, "Ask a question.")
-    try:
+    with interactive_llm(request.auth.user):  # LLMError: 503 (config/api.py), LLMRateLimited: 429
         return services.ask_playground(request.auth, payload.question)
-    except LLMError as exc:
-        raise HttpError(503, str(exc)) from exc
 
 
 @router.post("/llm/batch", response={202: JobAccepted})

@@ -11,14 +11,17 @@ Database work stays on the calling thread; worker threads only do HTTP.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import islice
@@ -114,6 +117,8 @@ class Gateway:
         self.concurrency = concurrency
         self.max_attempts = max_attempts
         self.backoff_s = backoff_s
+        self._timeout = httpx.Timeout(timeout_s, connect=5.0)
+        self._waits_for: float | None = None  # set on a `bounded` copy: what a web request may wait
         self._servers = [_Server(url.rstrip("/"), threading.Semaphore(concurrency)) for url in base_urls]
         self._lock = threading.Lock()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -121,6 +126,15 @@ class Gateway:
                                   transport=transport, limits=httpx.Limits(max_connections=concurrency * 4))
 
     # --- public API -------------------------------------------------------------------------------
+
+    def bounded(self, timeout_s: float, waits_for: float | None = None) -> Gateway:
+        """This gateway (same servers, circuit breaker and connection pool) for a call a web request waits on:
+        one attempt, at most `timeout_s` per request and for a free slot, and errors that say so."""
+        clone = copy.copy(self)
+        clone.max_attempts, clone.backoff_s = 1, 0.0
+        clone._timeout = httpx.Timeout(timeout_s, connect=min(5.0, timeout_s))
+        clone._waits_for = waits_for or timeout_s
+        return clone
 
     def run(self, request: LLMRequest[T], *, workspace: Workspace | None, feature: str) -> LLMResult[T]:
         result = self.run_many([request], workspace=workspace, feature=feature)[0]
@@ -148,7 +162,9 @@ class Gateway:
                     pass  # the schema changed since: ask again
             pending.append(i)
         if pending:
-            self._send_all(prepared, pending, results, should_cancel)
+            bound = _CALL_BOUND.get()
+            gateway = self if bound is None else bound.gateway_for(self, len(pending))
+            gateway._send_all(prepared, pending, results, should_cancel)
         self._record(prepared, results, workspace, feature)
         for outcome in results:
             if isinstance(outcome, (LLMUnavailable, LLMBudgetExceeded)):
@@ -209,11 +225,13 @@ class Gateway:
         return _Prepared(request, messages, hashlib.sha256(key_material.encode()).hexdigest(), body)
 
     def _acquire(self) -> _Server:
-        deadline = time.monotonic() + 600
+        deadline = time.monotonic() + (self._waits_for or 600)
         while True:
             now = time.monotonic()
             with self._lock:
                 usable = [s for s in self._servers if s.available(now)]
+            if not usable and self._waits_for is not None:
+                raise LLMUnavailable(_did_not_answer(self._waits_for, "no server is reachable"))
             if not usable:
                 raise LLMUnavailable("The language model server is not reachable. Jobs will wait and resume "
                                      "when it is back.")
@@ -246,7 +264,7 @@ class Gateway:
                 return exc
             started = time.monotonic()
             try:
-                response = self._http.post(f"{server.base_url}/chat/completions", json=body)
+                response = self._http.post(f"{server.base_url}/chat/completions", json=body, timeout=self._timeout)
             except httpx.HTTPError as exc:
                 response, last_problem = None, f"{type(exc).__name__}: {exc}"
             finally:
@@ -259,6 +277,8 @@ class Gateway:
                     last_problem = f"HTTP {response.status_code}"
                 logger.warning("LLM server %s failed (%s), attempt %d", server.base_url, last_problem,
                                connection_errors)
+                if connection_errors >= self.max_attempts and self._waits_for is not None:
+                    return LLMUnavailable(_did_not_answer(self._waits_for, last_problem))
                 if connection_errors >= self.max_attempts:
                     return LLMUnavailable("The language model server did not answer "
                                           f"({last_problem}). Jobs will wait and resume when it is back.")
@@ -307,6 +327,42 @@ class Gateway:
                 calls.append(LLMCall(**common, ok=False, error=str(outcome)[:300]))
         LLMCall.objects.bulk_create(calls)
         LLMCacheEntry.objects.bulk_create(entries, ignore_conflicts=True)
+
+
+def _did_not_answer(waits_for: float, problem: str) -> str:
+    return (f"The language model is not answering ({problem}; this request waits at most {waits_for:.0f} s for it). "
+            "Try again in a minute; for many texts, start a job instead: jobs wait for the model.")
+
+
+@dataclass(frozen=True)
+class _CallBound:
+    deadline: float
+    seconds: float
+    before_send: Callable[[int], None] | None
+
+    def gateway_for(self, gateway: Gateway, requests: int) -> Gateway:
+        if self.before_send is not None:
+            self.before_send(requests)
+        left = self.deadline - time.monotonic()
+        if left < 1.0:
+            raise LLMUnavailable(_did_not_answer(self.seconds, "time is up"))
+        return gateway.bounded(left, waits_for=self.seconds)
+
+
+_CALL_BOUND: ContextVar[_CallBound | None] = ContextVar("llm_call_bound", default=None)
+
+
+@contextmanager
+def bounded_calls(seconds: float, before_send: Callable[[int], None] | None = None) -> Iterator[None]:
+    """For work a web request waits on: inside the block, every gateway call (whatever module makes it: a
+    translation, moderation's judge) gets one attempt and together they wait at most `seconds` for model
+    servers; then LLMUnavailable says so. `before_send(n)` runs before `n` requests go out (cache hits send
+    nothing): a rate limit raises there."""
+    token = _CALL_BOUND.set(_CallBound(time.monotonic() + seconds, seconds, before_send))
+    try:
+        yield
+    finally:
+        _CALL_BOUND.reset(token)
 
 
 def _error_message(response: httpx.Response) -> str:

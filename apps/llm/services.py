@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from apps.accounts.context import WorkspaceContext
-from apps.accounts.permissions import ANALYZE, MANAGE, VIEW
+from apps.accounts.permissions import ANALYZE, MANAGE
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
@@ -13,8 +13,9 @@ from .schemas import PlaygroundAnswer
 
 
 def ask_playground(ctx: WorkspaceContext, question: str) -> dict:
-    """The status page's "test the model" box: one short generation through the gateway."""
-    ctx.require(VIEW)
+    """The status page's "test the model" box: one short generation through the gateway (analysts and owners:
+    it spends the workspace's model time)."""
+    ctx.require(ANALYZE)
     result = get_gateway().run(
         LLMRequest("llm/playground", 1, {"question": question[:1000]}, PlaygroundAnswer, max_tokens=120),
         workspace=ctx.workspace, feature="playground",

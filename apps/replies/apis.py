@@ -15,6 +15,7 @@ from ninja.errors import HttpError
 
 from apps.accounts.permissions import VIEW
 from apps.corpus.selectors import TextFilters
+from apps.llm.interactive import interactive_llm
 
 from . import selectors, services
 from .models import LANGUAGES, KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
@@ -186,7 +187,9 @@ def draft_detail(request: HttpRequest, draft_id: int):
 
 @router.patch("/replies/{draft_id}")
 def edit_draft(request: HttpRequest, draft_id: int, payload: DraftEdit):
-    return _one(request, services.edit_draft(request.auth, draft_id, payload.text))
+    with interactive_llm(request.auth.user):  # the judge of the edit: bounded, else a person decides
+        draft = services.edit_draft(request.auth, draft_id, payload.text)
+    return _one(request, draft)
 
 
 @router.post("/replies/{draft_id}/approve")
@@ -237,8 +240,11 @@ def delete_snippet(request: HttpRequest, snippet_id: int):
 
 @router.get("/texts/{text_id}/translation")
 def text_translation(request: HttpRequest, text_id: int, lang: str | None = None):
-    """The text in `lang` (default: the reader's language), generated on first request and cached."""
-    outcome = services.translate_text(request.auth, text_id, lang)
+    """The text in `lang` (default: the reader's language), generated on first request and cached. Generating
+    waits at most LLM_SYNC_TIMEOUT_S (503 after) and counts against the per-user limit (429); for many texts,
+    POST /translations starts a job."""
+    with interactive_llm(request.auth.user):
+        outcome = services.translate_text(request.auth, text_id, lang)
     return {"text_id": outcome.text_id, "language": outcome.target_language,
             "source_language": outcome.source_language, "translation": outcome.translated_text,
             "same_language": outcome.same_language, "cached": outcome.cached, "model": outcome.model,
