@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +17,10 @@ from .sentiment import LOW_CONFIDENCE, LabelledText, SentimentModel, base_model,
 
 SENTIMENTS = ("positive", "neutral", "mixed", "negative")
 _models_lock = threading.Lock()
-_workspace_models: dict[int, tuple[tuple, SentimentModel]] = {}
+# The most recently used workspaces' retrained classifiers (a few MB each): bounded, so a process serving
+# many workspaces does not keep one per workspace forever.
+_workspace_models: OrderedDict[int, tuple[tuple, SentimentModel]] = OrderedDict()
+MAX_CACHED_WORKSPACE_MODELS = 16
 
 
 def latest_run(workspace: Workspace) -> AnalysisRun | None:
@@ -139,10 +142,14 @@ def sentiment_model_for(workspace: Workspace) -> SentimentModel:
     with _models_lock:
         cached = _workspace_models.get(workspace.pk)
         if cached and cached[0] == key:
+            _workspace_models.move_to_end(workspace.pk)
             return cached[1]
     model = model_with_corrections(sentiment_corrections(workspace))
     with _models_lock:
         _workspace_models[workspace.pk] = (key, model)
+        _workspace_models.move_to_end(workspace.pk)
+        while len(_workspace_models) > MAX_CACHED_WORKSPACE_MODELS:
+            _workspace_models.popitem(last=False)
     return model
 
 

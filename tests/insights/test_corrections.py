@@ -69,3 +69,15 @@ def test_corrections_train_the_workspace_model(owner):
     for text_id in owner.workspace.texts.order_by("pk").values_list("pk", flat=True)[:3]:
         correct_text(owner.ctx, text_id, sentiment="negative")
     assert selectors.sentiment_model_for(owner.workspace).size == base_size + 3
+
+
+def test_retrained_models_are_cached_for_a_bounded_number_of_workspaces(owner, make_member, monkeypatch):
+    """One retrained classifier per workspace is kept per process, at most MAX_CACHED_WORKSPACE_MODELS."""
+    monkeypatch.setattr(selectors, "MAX_CACHED_WORKSPACE_MODELS", 1)
+    monkeypatch.setattr(selectors, "_workspace_models", type(selectors._workspace_models)())
+    other = make_member("analyst", workspace="Second")
+    for member in (owner, other):
+        text = customer_text(member.workspace, "The strap broke on day two.", sentiment="positive")
+        correct_text(member.ctx, text.pk, sentiment="negative")
+        selectors.sentiment_model_for(member.workspace)
+    assert list(selectors._workspace_models) == [other.workspace.pk]
