@@ -27,6 +27,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.copy import checks as copy_checks
 from apps.copy import contract
 from apps.copy.contract import language_matches, written_in, zh_numeral_value
 from apps.corpus.tokens import content_tokens as tokens
@@ -72,7 +73,8 @@ _fold = contract.fold
 
 
 def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text or ""))
+    """Han, kana or Hangul in `text`: copy's test (apps/copy/checks.py), so both read a text alike."""
+    return copy_checks.has_cjk(text or "")
 
 
 # --- numbers ---------------------------------------------------------------------------------------------

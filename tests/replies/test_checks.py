@@ -147,3 +147,13 @@ def test_a_translation_must_be_about_as_long_as_its_source():
                                                 "it got worse. Very disappointed.")
     assert checks.plausible_translation("Great lamp!", "好灯！")  # short texts are not judged
     assert not checks.plausible_translation("Great lamp!", "  ")
+
+
+def test_kana_and_hangul_count_as_cjk_as_in_copy():
+    from apps.copy import checks as copy_checks
+
+    for text in ("ありがとうございます", "カタカナ", "감사합니다", "谢谢", "Thanks 谢谢"):
+        assert checks.has_cjk(text) and copy_checks.has_cjk(text), text
+    for text in ("Thank you", "", "Café crème"):
+        assert not checks.has_cjk(text) and not copy_checks.has_cjk(text), text
+    assert not checks.has_cjk(None)  # type: ignore[arg-type]
