@@ -201,6 +201,10 @@ LLM_MAX_CONCURRENCY_PER_SERVER = env_int("LLM_MAX_CONCURRENCY_PER_SERVER", 8)
 # request on the server, so a too-short one only wastes work.
 LLM_REQUEST_TIMEOUT_S = env_int("LLM_REQUEST_TIMEOUT_S", 900)
 LLM_MAX_ATTEMPTS = env_int("LLM_MAX_ATTEMPTS", 3)
+# A model call a web request waits on (playground, a text's translation, the judge of an edit): one attempt,
+# at most this long in all, then a clear 503; and at most this many such calls per user per minute.
+LLM_SYNC_TIMEOUT_S = env_int("LLM_SYNC_TIMEOUT_S", 30)
+MURMUR_LLM_SYNC_CALLS_PER_MINUTE = env_int("MURMUR_LLM_SYNC_CALLS_PER_MINUTE", 10)
 # Texts per analysis whose sentiment the model labels (the classifier's least confident first). On the CPU
 # default model each ten texts cost about a minute; a GPU server can label every text (set it high).
 MURMUR_LLM_LABEL_BUDGET = env_int("MURMUR_LLM_LABEL_BUDGET", 40)
