@@ -204,6 +204,12 @@ def celery_worker(django_db_setup, django_db_blocker, llm_proxy, db_proxy):
            "DJANGO_SETTINGS_MODULE": "config.settings.test",
            "VLLM_BASE_URL": llm_proxy.url()}
     worker = WorkerProcess(env, Path(os.environ.get("MURMUR_DATA_DIR", REPO / ".data")) / "test-worker.log")
+    # The worker's first import would encode the sentiment seeds and fit the classifier (half a minute, more
+    # on busy cores), past its short visibility timeout, and the import would be delivered twice: do it here
+    # once; the worker then loads both from the data directory's cache.
+    from apps.insights.sentiment import base_model
+
+    base_model()
     worker.start()
     yield worker
     worker.stop()

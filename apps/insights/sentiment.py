@@ -33,6 +33,7 @@ SEED_DIR = Path(__file__).resolve().parent / "sentiment_seed"
 ENCODER = "use-multilingual"
 CLASSES = ("negative", "neutral", "positive")
 FEATURES_VERSION = 2  # bump when `_features` changes
+MODEL_VERSION = 1  # bump when SentimentModel's training changes (the fitted base model is cached on disk)
 CORRECTION_WEIGHT = 2.0  # one analyst's correction counts as much as two seeds (more overfits hard texts)
 # Below this a verdict is shown as "low confidence" (and is first in line for the model's label). On the dev
 # sets' polar texts, 0.7 leaves 80-85% of verdicts confident at 0.88-0.89 accuracy; at 0.6 it was 0.86.
@@ -150,6 +151,13 @@ class SentimentModel:
         self._model.fit(self._combined(texts, dense), labels, sample_weight=np.array([e.weight for e in examples]))
         self._lock = threading.Lock()
 
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}  # a lock cannot be pickled
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def _combined(self, texts: Sequence[str], dense: np.ndarray):
         from scipy import sparse
 
@@ -213,8 +221,26 @@ def _seed_data() -> tuple[list[LabelledText], np.ndarray]:
 
 @cache
 def base_model() -> SentimentModel:
+    """The seeds' classifier, fitted once per machine: fitting takes 10-15 s on two idle cores (a minute on
+    busy ones), which every worker process and every import task would otherwise pay."""
+    import joblib
+
     seeds, features = _seed_data()
-    return SentimentModel(seeds, features)
+    path = _features_cache_file(seeds).with_name(
+        f"sentiment-base-model-v{MODEL_VERSION}-{_features_cache_file(seeds).stem.rsplit('-', 1)[-1]}.joblib")
+    if path.is_file():
+        try:
+            model = joblib.load(path)  # our own file, written below from the shipped seeds
+            if isinstance(model, SentimentModel) and model.size == len(seeds):
+                return model
+        except Exception:  # noqa: BLE001 - a torn or stale file is refitted, never fatal
+            pass
+    model = SentimentModel(seeds, features)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    joblib.dump(model, partial)
+    os.replace(partial, path)  # atomic: a concurrent reader sees the whole file or none
+    return model
 
 
 def model_with_corrections(corrections: Sequence[LabelledText]) -> SentimentModel:
