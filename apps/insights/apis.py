@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from apps.core.csv import csv_safe
+
 from . import corrections, selectors, services
 from .models import AnalysisRun
 
@@ -81,6 +83,11 @@ def detail(request: HttpRequest, analysis_id: int):
     return analysis_out(run)
 
 
+def _safe_cells(cells: list[object]) -> list[object]:
+    """Text cells (model-written titles, customers' quotes) through `csv_safe`; numbers stay numbers."""
+    return [csv_safe(c) if isinstance(c, str) else c for c in cells]
+
+
 @router.get("/analyses/{analysis_id}/export.csv")
 def export_csv(request: HttpRequest, analysis_id: int):
     run = selectors.get_run(request.auth.workspace, analysis_id)
@@ -90,15 +97,16 @@ def export_csv(request: HttpRequest, analysis_id: int):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["section", "kind", "title", "detail", "size", "net_sentiment", "evidence_ids", "evidence_quotes"])
-    writer.writerow(["summary", "", f"Analysis v{run.version}", run.summary, run.text_count, "", "", ""])
+    writer.writerow(_safe_cells(["summary", "", f"Analysis v{run.version}", run.summary, run.text_count, "", "", ""]))
     for s in selectors.snapshots(run):
-        writer.writerow(["theme", s.change, s.label, s.theme.summary, s.size, s.net_sentiment,
-                         " ".join(map(str, s.quotes)), ""])
+        writer.writerow(_safe_cells(["theme", s.change, s.label, s.theme.summary, s.size, s.net_sentiment,
+                                     " ".join(map(str, s.quotes)), ""]))
     for i in selectors.insights(run):
         # Quotes stay in the customer's language; the tag says which (a reader can translate a text on its page).
         quotes = " | ".join(f"[{texts[t].language}] {texts[t].text[:200]}" if texts[t].language else texts[t].text[:200]
                             for t in i.evidence if t in texts)
-        writer.writerow(["insight", i.kind, i.title, i.detail, "", "", " ".join(map(str, i.evidence)), quotes])
+        writer.writerow(_safe_cells(["insight", i.kind, i.title, i.detail, "", "", " ".join(map(str, i.evidence)),
+                                     quotes]))
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="murmur-analysis-v{run.version}.csv"'
     response.write("\ufeff")  # Excel reads UTF-8 (Chinese quotes) only with a BOM

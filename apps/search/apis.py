@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from apps.corpus.apis import TextFilterParams, TextOut, texts_out
+from apps.corpus.selectors import sees_hidden
 
 from . import selectors
 
@@ -31,7 +34,9 @@ def search(request: HttpRequest, q: str, filters: Query[TextFilterParams], k: in
         raise HttpError(400, "k must be between 1 and 100.")
     if len(q) > 1000:
         raise HttpError(400, "The query is too long (1000 characters at most).")
-    hits = selectors.semantic_search(request.auth.workspace, q, k, filters.to_filters())
+    # Viewers never get hidden or rejected texts, in search as in lists.
+    text_filters = replace(filters.to_filters(), include_hidden=sees_hidden(request.auth))
+    hits = selectors.semantic_search(request.auth.workspace, q, k, text_filters)
     return {"query": q, "results": _out(request, hits)}
 
 

@@ -79,3 +79,13 @@ def test_big_imports_load_first_and_index_after(owner, monkeypatch):
         cursor.execute("SELECT 1 FROM pg_indexes WHERE indexname = 'textembedding_hnsw_minilm_l6'")
         assert cursor.fetchone() is not None
     assert semantic_search(owner.workspace, "power runs out quickly", k=1)[0].text.text.startswith("The battery")
+
+
+def test_search_api_leaves_hidden_texts_out_for_viewers(owner, make_member):
+    import_now(owner, "r.csv", _csv())
+    owner.workspace.texts.filter(text__startswith="The battery drains").update(moderation_status="hidden")
+    viewer = make_member("viewer", owner.workspace.name)
+    url = "/api/v1/search?q=battery drains overnight&k=6"
+    owner_sees, viewer_sees = ({r["text"][:18] for r in m.api().get(url).json()["results"]} for m in (owner, viewer))
+    assert "The battery drains" in owner_sees
+    assert "The battery drains" not in viewer_sees and len(viewer_sees) == 5
