@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from apps.core.csv import csv_safe
 from apps.llm.interactive import interactive_llm
 
 from . import selectors, services
@@ -142,12 +143,6 @@ def detail(request: HttpRequest, copy_id: int):
     return copy_out(_request_or_404(request, copy_id))
 
 
-def _csv_safe(value: object) -> str:
-    """Spreadsheet apps run cells that start with = + - @ as formulas: neutralise them."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/copy/{copy_id}/export.csv")
 def export_csv(request: HttpRequest, copy_id: int, favourites: bool = False):
     copy_request = _request_or_404(request, copy_id)
@@ -159,7 +154,7 @@ def export_csv(request: HttpRequest, copy_id: int, favourites: bool = False):
                      "moderation_reason", "approved", "favourite", "flagged_claims", "source_ids", "source_quotes",
                      "model", "prompt"])
     for v in items:
-        writer.writerow([_csv_safe(x) for x in (
+        writer.writerow([csv_safe(x) for x in (
             v.position, copy_request.channel, copy_request.locale, v.headline, v.body, v.call_to_action,
             v.moderation_status, v.moderation_reason, "yes" if v.approved else "no", "yes" if v.favourite else "no",
             " | ".join(f"{c['kind']}: {c['text']}" for c in v.flagged_claims), " ".join(map(str, v.sources)),

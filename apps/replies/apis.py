@@ -14,6 +14,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from apps.accounts.permissions import VIEW
+from apps.core.csv import csv_safe
 from apps.corpus.selectors import TextFilters
 from apps.llm.interactive import interactive_llm
 
@@ -139,11 +140,6 @@ def list_drafts(request: HttpRequest, text_id: int | None = None, status: str | 
     return {"count": count, "results": [draft_out(d, material) for d in items]}
 
 
-def _csv_safe(value: object) -> str:
-    """Spreadsheet apps run cells that start with = + - @ (or a tab/CR) as formulas: neutralise them."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
 
 @router.get("/replies/export.csv")
 def export_csv(request: HttpRequest, status: str = ReplyStatus.APPROVED):
@@ -162,7 +158,7 @@ def export_csv(request: HttpRequest, status: str = ReplyStatus.APPROVED):
                      "source_text_ids", "source_snippet_ids", "source_reply_ids", "model", "prompt"])
     for d in items:
         sources = d.sources or {}
-        writer.writerow([_csv_safe(x) for x in (
+        writer.writerow([csv_safe("" if x is None else x) for x in (
             d.pk, d.text_id, d.text.source, d.text.posted_at.date().isoformat() if d.text.posted_at else "",
             d.text.rating, d.text.language, d.text.text, d.language, d.body, d.status, d.moderation_status,
             d.approved_by.get_username() if d.approved_by else "",
