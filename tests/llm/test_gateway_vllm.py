@@ -51,8 +51,9 @@ def test_test_the_model_box_answers_from_the_browser(owner, llm_base_url):
     assert "Test the model" in page and "llm" in page
 
 
-def test_healthz_reports_the_llm(db, client, llm_base_url):
-    llm = client.get("/healthz").json()["components"]["llm"]
+def test_healthz_reports_the_llm(owner, llm_base_url):
+    """An owner gets each server's detail (anonymous callers get only up/down: tests/test_healthz_anonymous.py)."""
+    llm = owner.api().get("/healthz").json()["components"]["llm"]
     assert llm["state"] == "up" and llm["servers"][0]["ok"]
 
 
