@@ -51,7 +51,8 @@ NEGATIVE_ZH = ("差", "失望", "垃圾", "坏", "退货", "不好", "问题", "
                "开不了机", "不理", "态度恶劣", "掉色", "异味", "漏", "发热", "发烫")
 # What may stand right before a lexicon word to negate it: a negator, or a negator plus a degree word
 # ("不是很好用", "不太满意", "没那么方便"), which a one-character look-back missed.
-NEGATORS_ZH = ("不", "没", "别", "无", "未", "不是很", "不太", "不怎么", "不够", "没那么", "没有那么", "不算", "不大",
+NEGATOR_CHARS_ZH = "不没别无未"  # a word that starts with one is a negation already ("不好")
+NEGATORS_ZH = (*NEGATOR_CHARS_ZH, "不是很", "不太", "不怎么", "不够", "没那么", "没有那么", "不算", "不大",
                "不是特别", "没有很")
 HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -89,7 +90,7 @@ def zh_lexicon_score(text: str) -> float:
         for word in words:
             start = text.find(word)
             while start != -1:
-                negated = word[0] not in "不没别无未" and text[:start].endswith(NEGATORS_ZH)
+                negated = word[0] not in NEGATOR_CHARS_ZH and text[:start].endswith(NEGATORS_ZH)
                 score += -sign if negated else sign
                 start = text.find(word, start + len(word))
     return max(-1.0, min(1.0, score / 3))
@@ -188,19 +189,20 @@ def load_seeds() -> list[LabelledText]:
 _seed_lock = threading.Lock()
 
 
-def _features_cache_file(seeds: Sequence[LabelledText]) -> Path:
-    """Where the seeds' features are kept between processes: keyed by the seeds and the encoder, so a changed
-    seed file or encoder never reuses stale features."""
+def _seed_cache_file(seeds: Sequence[LabelledText], name: str) -> Path:
+    """Where something computed from the seeds is kept between processes: keyed by the seeds, the encoder and
+    the versions, so a changed seed file, encoder or training never reuses a stale file."""
     from django.conf import settings
 
-    digest = hashlib.sha256(json.dumps([ENCODER, FEATURES_VERSION, [s.text for s in seeds]]).encode()).hexdigest()
-    return Path(settings.DATA_DIR) / "cache" / f"sentiment-seed-features-{digest[:16]}.npy"
+    key = [ENCODER, FEATURES_VERSION, MODEL_VERSION, [(s.text, s.sentiment) for s in seeds]]
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
+    return Path(settings.DATA_DIR) / "cache" / f"sentiment-{name.format(digest=digest[:16])}"
 
 
 @cache
 def _seeds_with_features() -> tuple[list[LabelledText], np.ndarray]:
     seeds = load_seeds()
-    path = _features_cache_file(seeds)
+    path = _seed_cache_file(seeds, "seed-features-{digest}.npy")
     if path.is_file():
         features = np.load(path)
         if features.shape[0] == len(seeds):
@@ -226,8 +228,7 @@ def base_model() -> SentimentModel:
     import joblib
 
     seeds, features = _seed_data()
-    path = _features_cache_file(seeds).with_name(
-        f"sentiment-base-model-v{MODEL_VERSION}-{_features_cache_file(seeds).stem.rsplit('-', 1)[-1]}.joblib")
+    path = _seed_cache_file(seeds, "base-model-{digest}.joblib")
     if path.is_file():
         try:
             model = joblib.load(path)  # our own file, written below from the shipped seeds

@@ -224,17 +224,22 @@ class Gateway:
         }
         return _Prepared(request, messages, hashlib.sha256(key_material.encode()).hexdigest(), body)
 
+    def _unavailable(self, problem: str, for_jobs: str) -> LLMUnavailable:
+        """What a caller is told when no server answers: a job waits for the model (`for_jobs`), a web request
+        (a `bounded` copy) is told how long it waited and what to do instead."""
+        if self._waits_for is not None:
+            return LLMUnavailable(_did_not_answer(self._waits_for, problem))
+        return LLMUnavailable(for_jobs)
+
     def _acquire(self) -> _Server:
         deadline = time.monotonic() + (self._waits_for or 600)
         while True:
             now = time.monotonic()
             with self._lock:
                 usable = [s for s in self._servers if s.available(now)]
-            if not usable and self._waits_for is not None:
-                raise LLMUnavailable(_did_not_answer(self._waits_for, "no server is reachable"))
             if not usable:
-                raise LLMUnavailable("The language model server is not reachable. Jobs will wait and resume "
-                                     "when it is back.")
+                raise self._unavailable("no server is reachable", "The language model server is not reachable. "
+                                        "Jobs will wait and resume when it is back.")
             random.shuffle(usable)  # spread load; then take the first with a free slot
             for server in usable:
                 if server.slots.acquire(blocking=False):
@@ -277,11 +282,9 @@ class Gateway:
                     last_problem = f"HTTP {response.status_code}"
                 logger.warning("LLM server %s failed (%s), attempt %d", server.base_url, last_problem,
                                connection_errors)
-                if connection_errors >= self.max_attempts and self._waits_for is not None:
-                    return LLMUnavailable(_did_not_answer(self._waits_for, last_problem))
                 if connection_errors >= self.max_attempts:
-                    return LLMUnavailable("The language model server did not answer "
-                                          f"({last_problem}). Jobs will wait and resume when it is back.")
+                    return self._unavailable(last_problem, f"The language model server did not answer "
+                                             f"({last_problem}). Jobs will wait and resume when it is back.")
                 time.sleep(self.backoff_s * 2 ** (connection_errors - 1))
                 continue
             self._mark(server, ok=True)

@@ -22,30 +22,19 @@ from apps.accounts.middleware import over_rate
 
 from .gateway import LLMUnavailable, bounded_calls
 
-DEFAULT_TIMEOUT_S = 30
-DEFAULT_CALLS_PER_MINUTE = 10
-
 
 class LLMRateLimited(LLMUnavailable):
     """The user asked the model from the browser more often than the per-minute limit allows (429)."""
 
 
-def sync_timeout_s() -> float:
-    return float(getattr(settings, "LLM_SYNC_TIMEOUT_S", DEFAULT_TIMEOUT_S))
-
-
-def calls_per_minute() -> int:
-    return int(getattr(settings, "MURMUR_LLM_SYNC_CALLS_PER_MINUTE", DEFAULT_CALLS_PER_MINUTE))
-
-
 @contextmanager
 def interactive_llm(user: AbstractBaseUser) -> Iterator[None]:
-    limit = calls_per_minute()
+    limit = settings.MURMUR_LLM_SYNC_CALLS_PER_MINUTE
 
     def count(requests: int) -> None:
         if over_rate(f"llm-sync:{user.pk}", limit):
             raise LLMRateLimited(f"You asked the language model more than {limit} times in a minute from here. "
                                  "Wait a minute and try again; for many texts, start a job instead.")
 
-    with bounded_calls(sync_timeout_s(), before_send=count):
+    with bounded_calls(settings.LLM_SYNC_TIMEOUT_S, before_send=count):
         yield
