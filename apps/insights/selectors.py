@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -70,14 +70,6 @@ def text_signals(workspace: Workspace, text_ids: list[int]) -> dict[int, dict]:
         "corrected": list(a.corrected_fields),
         "themes": [{"id": t.pk, "label": t.label} for t in (a.theme, a.subtheme) if t is not None],
     } for a in rows}
-
-
-def sentiment_over_time(run: AnalysisRun) -> dict:
-    return run.stats.get("weekly", {})
-
-
-def insight_counts(run: AnalysisRun) -> dict[str, int]:
-    return dict(Counter(run.insights.values_list("kind", flat=True)))
 
 
 def filter_by_signals(qs: QuerySet[CustomerText], *, theme: int | None = None, sentiment: str | None = None,

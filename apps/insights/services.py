@@ -178,7 +178,7 @@ def _unlock(workspace_id: int) -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [7301, workspace_id])
 
 
-def _step(run: AnalysisRun, job_id, done: int, message: str) -> None:
+def _step(job_id, done: int, message: str) -> None:
     jobs.set_progress(job_id, done, message=message)
 
 
@@ -195,7 +195,7 @@ def _run(run: AnalysisRun, job_id) -> None:
     missing = list(texts.exclude(embeddings__model=model_name).values_list("pk", flat=True))
     for start in range(0, len(missing), 256):
         embed_texts(workspace.pk, model_name, missing[start:start + 256])
-    _step(run, job_id, 1, "Scoring sentiment and intent of new texts.")
+    _step(job_id, 1, "Scoring sentiment and intent of new texts.")
     _classify_new(workspace, texts)  # texts imported before this feature, or whose import skipped it
     labelled = label_uncertain(workspace, ids)  # the model's word on the classifier's least sure texts
     if labelled["asked"]:
@@ -205,17 +205,17 @@ def _run(run: AnalysisRun, job_id) -> None:
             f"{labelled['changed']} changed)")]
     since = run.previous.created_at if run.previous_id else None
     new_count = texts.filter(created_at__gt=since).count() if since else len(ids)
-    _step(run, job_id, 2, "Finding themes.")
+    _step(job_id, 2, "Finding themes.")
     rows = list(texts.order_by("pk").values_list("pk", "text", "posted_at", "analysis__sentiment"))
     vectors = _vectors(workspace, model_name, [r[0] for r in rows])
     theme_results, outliers = _themes(workspace, model_name, rows, vectors)
-    _step(run, job_id, 3, f"{len(theme_results)} themes; asking the model to describe them.")
+    _step(job_id, 3, f"{len(theme_results)} themes; asking the model to describe them.")
     settings = settings_for(workspace)
     analyses, calls = _describe_themes(run, settings, rows, theme_results)
-    _step(run, job_id, 5, "Writing the report.")
+    _step(job_id, 5, "Writing the report.")
     snapshots = _snapshots(run, rows, theme_results)
     report, report_calls = _report(run, settings, rows, theme_results, snapshots, analyses)
-    _step(run, job_id, 6, "Saving the report.")
+    _step(job_id, 6, "Saving the report.")
     with transaction.atomic():
         _save(run, rows, theme_results, analyses, snapshots, report, outliers)
         AnalysisRun.objects.filter(pk=run.pk).update(

@@ -56,10 +56,6 @@ def set_progress(job_id: UUID, done: int, *, total: int | None = None, message: 
     Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(**fields)
 
 
-def add_progress(job_id: UUID, n: int) -> None:
-    Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(done=F("done") + n)
-
-
 def succeed(job_id: UUID, result: dict | None = None, message: str = "Done.") -> bool:
     """Mark the job succeeded; False when it had already finished (a retried step arriving late)."""
     updated = Job.objects.filter(pk=job_id, status__in=UNFINISHED).update(

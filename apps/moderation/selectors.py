@@ -157,10 +157,6 @@ def get_case(workspace: Workspace, case_id: int) -> ModerationCase | None:
     return cases(workspace).select_related("assigned_to", "decided_by").filter(pk=case_id).first()
 
 
-def case_for_subject(workspace: Workspace, subject_type: str, subject_id: str | int) -> ModerationCase | None:
-    return cases(workspace).filter(subject_type=subject_type, subject_id=str(subject_id)).first()
-
-
 def neighbours(workspace: Workspace, case: ModerationCase, filters: CaseFilters) -> tuple[int | None, int | None]:
     """The previous and next case in queue order, for j/k navigation and "decide, then next"."""
     ids = list(queue(workspace, filters).values_list("pk", flat=True)[:5000])

@@ -20,7 +20,6 @@ from .models import (
     ReplyDraft,
     ReplyPolicy,
     ReplyStatus,
-    TextTranslation,
     UserLanguage,
 )
 
@@ -120,8 +119,3 @@ def draft_view(draft: ReplyDraft, material: dict[str, dict[int, object]]) -> dic
 
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def translation_of(text: CustomerText, language: str) -> TextTranslation | None:
-    """The cached translation, if it still matches the text."""
-    return TextTranslation.objects.filter(text=text, target_language=language, source_hash=text_hash(text.text)).first()
