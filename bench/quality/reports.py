@@ -49,8 +49,8 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
     gateway = get_gateway() if ctx.use_llm else Gateway(
         ["http://scripted/v1"], "careless", transport=httpx.MockTransport(CarelessModel()), backoff_s=0)
     recorder = Recording(gateway)
-    saved = insight_services.get_gateway, copy_services.get_gateway
-    insight_services.get_gateway = copy_services.get_gateway = lambda: recorder
+    saved = insight_services.get_gateway, copy_services.ideas.get_gateway
+    insight_services.get_gateway = copy_services.ideas.get_gateway = lambda: recorder
     try:
         run = insight_services.start_analysis(member)
         _run_when_ready(insight_services, run.pk)
@@ -59,7 +59,7 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
         copy_services.generate_ideas(idea_set.pk)
         idea_set.refresh_from_db()
     finally:
-        insight_services.get_gateway, copy_services.get_gateway = saved
+        insight_services.get_gateway, copy_services.ideas.get_gateway = saved
     result = _judge(run, idea_set, recorder, label_of, rows)
     result["seconds"] = round(time.monotonic() - started, 1)
     result["model"] = "llm" if ctx.use_llm else "scripted careless model"

@@ -206,9 +206,9 @@ def test_bulk_drafts_for_a_filter_are_one_job_with_progress(owner, texts, model,
     job = Job.objects.get(pk=accepted["job_id"])
     assert job.kind == "reply_drafts" and job.status == "queued" and set(job.params["text_ids"]) == battery_ids
     progress: list[int] = []
-    real_set_progress = services.jobs.set_progress
-    monkeypatch.setattr(services, "CHUNK_TEXTS", 2)
-    monkeypatch.setattr(services.jobs, "set_progress",
+    real_set_progress = services.drafting.jobs.set_progress
+    monkeypatch.setattr(services.drafting, "CHUNK_TEXTS", 2)
+    monkeypatch.setattr(services.drafting.jobs, "set_progress",
                         lambda job_id, done, **kw: (progress.append(done), real_set_progress(job_id, done, **kw)))
     services.run_drafts(str(job.pk))
     job.refresh_from_db()
