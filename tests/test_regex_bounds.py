@@ -41,6 +41,16 @@ ADVERSARIAL = {
     "quotes": '"' * N,
     "cjk": "你" * N,
     "capitalised-words": "Aa " * (N // 3),
+    # Shapes of the personal-data patterns (corpus.redaction.DETECTORS): a lead word, then almost a value.
+    "street-like": "1 Aa Bb " * (N // 8),
+    "name-intros": "my name is Aa " * (N // 14),
+    "i-am-pairs": "I'm Aa Bb Cc " * (N // 13),
+    "dob-leads": "DOB 1-1-" * (N // 8),
+    "phone-leads": "phone 1-" * (N // 8),
+    "zh-place-names": "北京市朝阳区建国路" * (N // 9),
+    "zh-road-digits": "路1" * (N // 2),
+    "zh-intros": "我叫张" * (N // 3),
+    "id-digits": "11010119900307" * (N // 14),
 }
 LIMIT_S = 0.5
 
@@ -81,8 +91,11 @@ def _scan(pattern: re.Pattern[str], text: str) -> int:
 def test_the_collection_sees_every_module_and_the_formerly_slow_patterns():
     modules = {path.split(".", 3)[2] for path in PATTERNS}
     assert modules == {"redaction", "detectors", "checks", "contract"}
-    for path in ("apps.corpus.redaction.EMAIL", "apps.replies.checks._LINK_RE", "apps.moderation.detectors.PHONE"):
+    for path in ("apps.corpus.redaction.EMAIL", "apps.replies.checks._LINK_RE", "apps.corpus.redaction.PHONE"):
         assert path in PATTERNS
+    # Every personal-data detector's pattern is run here (they sit in a tuple of rows).
+    collected = {id(p) for p in PATTERNS.values()}
+    assert all(id(d.pattern) in collected for d in redaction.DETECTORS)
     assert any(p.pattern.startswith("^[ \\t>#*-]{0,10}(?:system|assistant") for p in PATTERNS.values())
     assert len(PATTERNS) > 100
 
@@ -108,5 +121,5 @@ def test_bounded_email_pattern_still_finds_ordinary_addresses():
     text = "Write to jane.doe+shop@mail.example.co.uk, or j_smith%x@example.com. 邮箱abc@qq.com谢谢"
     found = [m.group(0) for m in redaction.EMAIL.finditer(text)]
     assert found == ["jane.doe+shop@mail.example.co.uk", "j_smith%x@example.com", "abc@qq.com"]
-    # Moderation checks originals with the very pattern redaction uses, not a copy that could drift.
-    assert detectors.EMAIL is redaction.EMAIL
+    # Moderation checks originals with the very detectors redaction uses, not a copy that could drift.
+    assert detectors.find_pii is redaction.find_pii

@@ -24,6 +24,7 @@ from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.core.errors import InvalidRequest, NotFound
 from apps.corpus import selectors as corpus
 from apps.corpus.models import CustomerText, ModerationStatus
+from apps.corpus.redaction import KINDS as REDACTED_KINDS  # labels in words: singular, plural
 from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
 from apps.embeddings.services import start_reembedding
@@ -98,10 +99,6 @@ SENTIMENT_METHODS = {
     "corrected": "an analyst's correction", "llm": "the language model",
     "classifier+llm": "the sentiment classifier, confirmed by the language model",
 }
-
-# Redaction labels (corpus.redaction) in words: singular, plural.
-REDACTED_KINDS = {"NAME": ("name", "names"), "EMAIL": ("email address", "email addresses"),
-                  "PHONE": ("phone number", "phone numbers"), "CARD": ("card number", "card numbers")}
 
 
 def redaction_summary(counts: dict[str, int]) -> str:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cache
 from itertools import islice
 
-from apps.corpus.redaction import CARD_CANDIDATE, EMAIL, NAME_INTRO, PHONE, _luhn_ok
+from apps.corpus.redaction import KINDS, find_pii
 
 # --- categories (plain strings: this module must not need Django's app registry) ---------------------------
 
@@ -108,73 +108,32 @@ def _first(pattern: re.Pattern, text: str) -> re.Match | None:
 
 # --- personal data ---------------------------------------------------------------------------------------
 
-PLACEHOLDER = re.compile(r"\[(EMAIL|PHONE|NAME|CARD)\]")
-# Kinds of personal data corpus redaction does not remove: left in the analysed text, so they matter more.
-UNREDACTED_PII: tuple[tuple[str, re.Pattern], ...] = (
-    ("date of birth", _rx(r"\b(?:date of birth|d\.o\.b\.?|dob|born on|birthday)\b\W{0,3}(?:is\s+)?"
-                          r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")),
-    ("street address", re.compile(r"\b\d{1,5}\s+(?:[A-Z][a-z]+\s){1,3}(?:Road|Rd|Street|St|Avenue|Ave|Lane|Ln|"
-                                  r"Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|Terrace|Close|Crescent)\b")),
-    ("postcode", re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b")),
-    # North American numbers, e.g. "(415) 555-0132", in text no redaction ran on (generated copy, replies).
-    ("phone number", re.compile(r"(?<!\d)(?:\(\d{3}\)\s?|\b\d{3}[-.])\d{3}[-.]\d{4}(?!\d)")),
-    ("national ID number", re.compile(r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])\d{5}[\dXx](?!\w)")),
-    ("social security number", re.compile(r"\b\d{3}-\d{2}-\d{4}\b")),
-    ("bank account (IBAN)", re.compile(r"\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){3,7}\b")),
-    ("passport or licence number", _rx(r"\b(?:passport|driver'?s? licen[cs]e|driving licen[cs]e|licen[cs]e)\s{0,3}"
-                                      r"(?:number|no\.?|#)?\s{0,3}(?:is\s{1,3}|[:#]\s{0,3})?(?=[A-Z0-9-]{0,24}\d)"
-                                      r"[A-Z0-9][A-Z0-9-]{5,24}\b")),
-    ("password", _rx(r"\b(?:password|passcode|pin)\s{0,3}(?:is|:|=)\s{0,3}\S{4,40}")),
-    ("ID or account number", re.compile(r"(?:护照|身份证|银行卡|卡号|账号|学号|工号|会员号)[号码是：:\s]{0,5}"
-                                        r"[A-Za-z]{0,2}\d{6,20}")),
-    ("date of birth", re.compile(r"(?:出生日期|生日|出生于)[是为：:\s]{0,3}(?:19|20)\d{2}\s{0,2}[年./-]"
-                                 r"\s{0,2}\d{1,2}")),
-    ("address", re.compile(r"[\u4e00-\u9fff]{2,8}(?:省|市)[\u4e00-\u9fff]{1,8}(?:区|县|镇)[\u4e00-\u9fff\d]{1,12}?"
-                           r"(?:路|街|道|大道|巷|村)\d{1,5}号")),
-    ("name", re.compile(r"\b(?:[Nn]ame's|[Nn]ame is|[Nn]amed|[Cc]all me)\s+(?P<n>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)")),
-)
-_PII_KIND_LABEL = {"EMAIL": "email address", "PHONE": "phone number", "NAME": "name", "CARD": "payment card"}
-
-
-def _pii_in(text: str) -> list[tuple[str, int, int]]:
-    """Contact details the redaction patterns find in `text` (kind, start, end)."""
-    found: list[tuple[str, int, int]] = [("EMAIL", m.start(), m.end()) for m in EMAIL.finditer(text)]
-    for m in CARD_CANDIDATE.finditer(text):
-        if _luhn_ok(re.sub(r"\D", "", m.group(0))):
-            found.append(("CARD", m.start(), m.end()))
-    for m in PHONE.finditer(text):
-        if len(re.sub(r"\D", "", m.group(0))) >= 9 and not any(s <= m.start() < e for _, s, e in found):
-            found.append(("PHONE", m.start(), m.end()))
-    for m in NAME_INTRO.finditer(text):
-        group = "name" if m.group("lead") else "zh_name"
-        found.append(("NAME", m.start(group), m.end(group)))
-    return found
+# Redaction's placeholders ("[EMAIL]", "[ADDRESS]", …): one per kind corpus.redaction knows.
+PLACEHOLDER = re.compile(r"\[(" + "|".join(KINDS) + r")\]")
 
 
 def detect_personal_data(text: str, original_text: str | None) -> list[Signal]:
-    """Severity 2 (a person reviews the text): personal data in the text, or contact details and cards that
-    redaction replaced (the analysed text is safe, but the original a customer posted holds them). Severity 1:
-    only a name was redacted."""
+    """Severity 2 (a person reviews the text): personal data in the text, or personal data that redaction
+    replaced (the analysed text is safe, but the original a customer posted holds it). Severity 1: only a name
+    was redacted. What counts as personal data is corpus.redaction's `find_pii`, the very list redaction
+    removes, so whatever is flagged here is also redacted on import."""
     signals: list[Signal] = []
-    # Contact details in the original that redaction replaced: evidence, highlighted at the placeholders.
-    redacted_kinds = {kind for kind, _, _ in _pii_in(original_text)} if original_text and original_text != text \
+    # Personal data in the original that redaction replaced: evidence, highlighted at the placeholders.
+    redacted_kinds = {f.kind for f in find_pii(original_text)} if original_text and original_text != text \
         else set()
     for m in PLACEHOLDER.finditer(text):
         kind = m.group(1)
         redacted_kinds.add(kind)
         severity = 1 if kind == "NAME" else 2
         signals.append(Signal(PERSONAL_DATA, severity, True, f"pii.redacted.{kind.lower()}",
-                              f"{_PII_KIND_LABEL[kind]} (redacted)", m.start(), m.end()))
-    for kind in redacted_kinds - {s.detector.rsplit(".", 1)[-1].upper() for s in signals}:
+                              f"{KINDS[kind][0]} (redacted)", m.start(), m.end()))
+    for kind in sorted(redacted_kinds - {s.detector.rsplit(".", 1)[-1].upper() for s in signals}):
         signals.append(Signal(PERSONAL_DATA, 1 if kind == "NAME" else 2, True, f"pii.redacted.{kind.lower()}",
-                              f"{_PII_KIND_LABEL[kind]} (redacted)"))
-    # Present in the text itself: generated copy, or kinds redaction does not cover.
-    for kind, start, end in _pii_in(text):
-        signals.append(Signal(PERSONAL_DATA, 2, True, f"pii.{kind.lower()}", _PII_KIND_LABEL[kind], start, end))
-    for label, pattern in UNREDACTED_PII:
-        for m in pattern.finditer(text):
-            start, end = (m.start("n"), m.end("n")) if "n" in pattern.groupindex else (m.start(), m.end())
-            signals.append(Signal(PERSONAL_DATA, 2, True, "pii.unredacted", f"{label} left in the text", start, end))
+                              f"{KINDS[kind][0]} (redacted)"))
+    # Present in the text itself: generated copy and replies, which no redaction ran on.
+    for found in find_pii(text):
+        signals.append(Signal(PERSONAL_DATA, 2, True, f"pii.{found.kind.lower()}", found.label, found.start,
+                              found.end))
     return signals
 
 

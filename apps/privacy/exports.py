@@ -30,6 +30,7 @@ from apps.accounts.models import Workspace
 from apps.copy.models import BrandVoice, CopyRequest, CopyVariant, IdeaSet, ProductIdea
 from apps.core.csv import csv_safe
 from apps.corpus.models import CustomerText
+from apps.corpus.redaction import KINDS as REDACTION_KINDS
 from apps.insights.models import AnalysisRun, AnalysisSettings, Insight, TextAnalysis, Theme, ThemeSnapshot
 from apps.moderation.models import AuditEntry, CaseNote, ModerationCase, ModerationPolicy, PolicyRule
 
@@ -107,7 +108,8 @@ def build_archive(workspace: Workspace, *, include_originals: bool, progress: Pr
             manifest = {
                 "workspace": workspace.name, "exported_at": timezone.now(), "include_originals": include_originals,
                 "texts": count, "files": ["texts.csv", "texts.json", *sections, "manifest.json"],
-                "note": "Texts are redacted (personal data replaced by [EMAIL], [PHONE], [NAME], [CARD])"
+                "note": "Texts are redacted (personal data replaced by "
+                        + ", ".join(f"[{kind}]" for kind in REDACTION_KINDS) + ")"
                         + ("; original_text and author hold the originals." if include_originals else "."),
             }
             archive.writestr("manifest.json", _json(manifest))
