@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseBase, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.utils.http import content_disposition_header
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.errors import HttpError
@@ -18,22 +19,37 @@ from apps.accounts.context import WorkspaceContext
 from apps.accounts.permissions import VIEW_ORIGINALS
 
 from . import selectors, services
-from .importers import ImportValidationError
+from .importers import MAX_ROW_ERRORS, ImportValidationError
 from .models import CustomerText, ModerationStatus
 from .signals import originals_viewed
 
 router = Router(tags=["texts"])
 
 
+class SkippedRowOut(Schema):
+    row: int
+    error: str
+
+
 class ImportAccepted(Schema):
     job_id: UUID
     import_id: int
-    rows: int
+    rows: int = Field(description="The valid rows the import stores (all of them, or none if it fails)")
+    skipped: int = Field(0, description="Rows left out because of a problem (with skip_invalid_rows)")
+    skipped_rows: list[SkippedRowOut] = Field([], description=f"The first {MAX_ROW_ERRORS} of them; "
+                                              "POST the file to /imports/skipped-rows for all, as CSV")
 
 
 class ImportError400(Schema):
     error: str
     details: list[dict[str, Any]]
+    valid_rows: int = Field(0, description="When rows have problems: how many rows skip_invalid_rows would import")
+    invalid_rows: int = Field(0, description="When rows have problems: how many it would skip")
+
+
+def _import_error(exc: ImportValidationError) -> dict[str, Any]:
+    return {"error": exc.message, "details": exc.details, "valid_rows": exc.valid_rows,
+            "invalid_rows": exc.invalid_rows}
 
 
 class TextFilterParams(Schema):
@@ -162,26 +178,51 @@ def refuse_oversized_body(view: Callable[..., HttpResponseBase]) -> Callable[...
     return wrapper
 
 
-@router.post("/imports", response={202: ImportAccepted, 400: ImportError400})
-@decorate_view(refuse_oversized_body)
-def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = ""):
+def _upload(request: HttpRequest, file: UploadedFile, mapping: str, skip_invalid_rows: bool = False
+            ) -> services.Upload:
+    """The upload of a multipart request; ImportValidationError for what can be refused before reading the file."""
     # Role and size first: Django spooled a large body to disk, and only the read below brings it into memory.
-    try:
-        services.check_upload(request.auth, file.size or 0)
-    except ImportValidationError as exc:
-        return 400, {"error": exc.message, "details": exc.details}
+    services.check_upload(request.auth, file.size or 0, file.name or "")
     try:
         mapping_dict = json.loads(mapping) if mapping else {}
         if not isinstance(mapping_dict, dict):
             raise ValueError
-    except (ValueError, RecursionError):  # RecursionError: deeply nested JSON
-        return 400, {"error": 'mapping must be a JSON object such as {"text": "review"}.', "details": []}
-    upload = services.Upload(filename=file.name or "upload", data=file.read(), mapping=mapping_dict)
+    except (ValueError, RecursionError) as exc:  # RecursionError: deeply nested JSON
+        raise ImportValidationError('mapping must be a JSON object such as {"text": "review"}.') from exc
+    return services.Upload(filename=file.name or "upload", data=file.read(), mapping=mapping_dict,
+                           skip_invalid_rows=skip_invalid_rows)
+
+
+@router.post("/imports", response={202: ImportAccepted, 400: ImportError400})
+@decorate_view(refuse_oversized_body)
+def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = "",
+                  skip_invalid_rows: Form[bool] = False):
+    """Import a file. By default a row with a problem refuses the whole file (the 400 counts `valid_rows` and
+    `invalid_rows`); with `skip_invalid_rows=true` the valid rows are imported and the others skipped."""
     try:
-        text_import = services.start_import(request.auth, upload)
+        started = services.begin_import(request.auth, _upload(request, file, mapping, skip_invalid_rows))
     except ImportValidationError as exc:
-        return 400, {"error": exc.message, "details": exc.details}
-    return 202, {"job_id": text_import.job_id, "import_id": text_import.pk, "rows": text_import.rows_total}
+        return 400, _import_error(exc)
+    text_import = started.text_import
+    return 202, {"job_id": text_import.job_id, "import_id": text_import.pk, "rows": text_import.rows_total,
+                 "skipped": len(started.skipped),
+                 "skipped_rows": [{"row": r.number, "error": r.problem} for r in started.skipped[:MAX_ROW_ERRORS]]}
+
+
+@router.post("/imports/skipped-rows", response={200: None, 400: ImportError400})
+@decorate_view(refuse_oversized_body)
+def skipped_rows_report(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = ""):
+    """The rows `skip_invalid_rows=true` skips in this file, as CSV (row, problem, the file's cells). Stores
+    nothing: the skipped rows hold customers' words, so the report is made from the file you send."""
+    try:
+        upload = _upload(request, file, mapping)
+        report = services.skipped_rows_report(request.auth, upload)
+    except ImportValidationError as exc:
+        return 400, _import_error(exc)
+    response = HttpResponse(report.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=services.skipped_rows_report_name(upload.filename))
+    return response
 
 
 @router.get("/texts", response=TextPage)

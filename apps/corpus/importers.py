@@ -1,6 +1,8 @@
 """Parsing of uploaded files into rows. Pure functions over bytes: no database, no Django models.
 
-Every problem a user can cause becomes an ImportValidationError with a message and per-row details.
+Every problem a user can cause becomes an ImportValidationError with a message and per-row details. A row with a
+problem (a blank text, a rating of "abc") refuses the whole file, unless the caller asks to skip such rows: then
+they come back as `SkippedRow`s, with their raw cells, for the report the user downloads.
 """
 
 from __future__ import annotations
@@ -43,10 +45,15 @@ XLSX_MAX_CELLS = 1_000_000
 
 
 class ImportValidationError(Exception):
-    def __init__(self, message: str, details: list[dict] | None = None):
+    """`valid_rows` and `invalid_rows` are set when rows had problems: the caller can offer to skip them."""
+
+    def __init__(self, message: str, details: list[dict] | None = None, *, valid_rows: int = 0,
+                 invalid_rows: int = 0):
         super().__init__(message)
         self.message = message
         self.details = details or []
+        self.valid_rows = valid_rows
+        self.invalid_rows = invalid_rows
 
 
 @dataclass(slots=True)  # up to max_rows of these are held during validation
@@ -61,12 +68,24 @@ class Row:
     language: str = ""
 
 
+@dataclass(slots=True)
+class SkippedRow:
+    """A row left out by `skip_invalid`: its number, what is wrong with it, and its cells as the file has them
+    (in the order of `ParsedFile.columns`)."""
+
+    number: int
+    problem: str
+    cells: list[str]
+
+
 @dataclass
 class ParsedFile:
     file_format: str
     rows: list[Row]
     mapping: dict[str, str] = field(default_factory=dict)
     skipped_blank: int = 0
+    columns: list[str] = field(default_factory=list)
+    skipped: list[SkippedRow] = field(default_factory=list)  # rows with problems, when asked to skip them
 
 
 def detect_format(filename: str, data: bytes) -> str:
@@ -114,7 +133,9 @@ def _isolated_high_bytes(data: bytes) -> bool:
 
 
 def parse_file(filename: str, data: bytes, mapping: dict[str, str] | None = None, *,
-               max_rows: int, max_text_chars: int) -> ParsedFile:
+               max_rows: int, max_text_chars: int, skip_invalid: bool = False) -> ParsedFile:
+    """The file's rows. A row with a problem refuses the file (the error counts the valid and invalid rows), or,
+    with `skip_invalid`, is left out and listed in `skipped`; a file with no valid row is refused either way."""
     if not data or not data.strip():
         raise ImportValidationError("The file is empty.")
     file_format = detect_format(filename, data)
@@ -131,8 +152,8 @@ def parse_file(filename: str, data: bytes, mapping: dict[str, str] | None = None
         if first is None:
             raise ImportValidationError("The file contains no rows.")
         resolved = _resolve_mapping(columns, mapping or {})
-        return _rows(file_format, chain((first,), records), resolved, max_rows=max_rows,
-                     max_text_chars=max_text_chars)
+        return _rows(file_format, chain((first,), records), columns, resolved, max_rows=max_rows,
+                     max_text_chars=max_text_chars, skip_invalid=skip_invalid)
     except RecursionError as exc:
         raise ImportValidationError("The file is nested too deeply to read.") from exc
 
@@ -141,35 +162,58 @@ def _too_many_rows(max_rows: int) -> ImportValidationError:
     return ImportValidationError(f"The file has more than {max_rows} rows; the limit is {max_rows}. Split it.")
 
 
-def _rows(file_format: str, records: Iterable[dict], resolved: dict[str, str], *, max_rows: int,
-          max_text_chars: int) -> ParsedFile:
+def _rows(file_format: str, records: Iterable[dict], columns: list[str], resolved: dict[str, str], *,
+          max_rows: int, max_text_chars: int, skip_invalid: bool) -> ParsedFile:
     rows: list[Row] = []
-    errors: list[dict] = []
-    skipped = 0
+    errors: list[dict] = []  # the first MAX_ROW_ERRORS, for the message; every invalid row is counted
+    skipped: list[SkippedRow] = []
+    invalid = blank = 0
     first_row = 2 if file_format in ("csv", "tsv", "xlsx") else 1
     for index, record in enumerate(records):
         if index == max_rows:
             raise _too_many_rows(max_rows)
         number = index + first_row
         if all(_blank(v) for v in record.values()):
-            skipped += 1
+            blank += 1
             continue
         try:
             rows.append(_row(number, record, resolved, max_text_chars))
         except ValueError as exc:
+            invalid += 1
             if len(errors) < MAX_ROW_ERRORS:
                 errors.append({"row": number, "error": str(exc)})
-            else:
-                break
-    if errors:
+            if skip_invalid:
+                skipped.append(SkippedRow(number, str(exc), [_raw(record.get(c)) for c in columns]))
+    if invalid and not rows:
         raise ImportValidationError(
-            f"{len(errors)}{'+' if len(errors) >= MAX_ROW_ERRORS else ''} rows have problems; nothing was "
-            "imported. Fix them and upload again.",
-            errors,
-        )
+            f"{_rows_have(invalid)} problems and no row is valid; nothing was imported. Fix them and upload again.",
+            errors, invalid_rows=invalid)
+    if invalid and not skip_invalid:
+        raise ImportValidationError(
+            f"{_rows_have(invalid)} problems; nothing was imported. Fix them and upload again, or import the "
+            f"{len(rows)} valid rows and skip {'it' if invalid == 1 else 'them'}.",
+            errors, valid_rows=len(rows), invalid_rows=invalid)
     if not rows:
         raise ImportValidationError("The file contains no texts.")
-    return ParsedFile(file_format=file_format, rows=rows, mapping=resolved, skipped_blank=skipped)
+    return ParsedFile(file_format=file_format, rows=rows, mapping=resolved, skipped_blank=blank, columns=columns,
+                      skipped=skipped)
+
+
+def _rows_have(count: int) -> str:
+    return "1 row has" if count == 1 else f"{count} rows have"
+
+
+def _raw(value: object) -> str:
+    """A cell as the user wrote it, for the report of skipped rows."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _blank(value: object) -> bool:

@@ -1,22 +1,31 @@
-"""Writes of customer texts: imports (validate, store, clean, redact) and nothing else."""
+"""Writes of customer texts: imports (validate, store, clean, redact) and nothing else.
+
+An import is all or nothing: by default one row with a problem refuses the file; with `skip_invalid_rows` the
+valid rows are imported and the others skipped, and `skipped_rows_report` writes those as CSV from the same file
+(the rows hold customers' words, so nothing of them is stored: the report is made from the file the user has).
+"""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
 
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.permissions import IMPORT
+from apps.core.csv import csv_safe
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 
 from .cleaning import clean_text
-from .importers import ImportValidationError, ParsedFile, Row, parse_file
+from .importers import ImportValidationError, ParsedFile, Row, SkippedRow, parse_file
 from .language import detect_language
 from .models import CustomerText, ImportStatus, TextImport
 from .redaction import redact
@@ -30,36 +39,66 @@ class Upload:
     filename: str
     data: bytes
     mapping: dict[str, str]
+    skip_invalid_rows: bool = False  # import the valid rows and skip the others (default: refuse the file)
 
 
-def check_upload_size(size: int) -> None:
+@dataclass(frozen=True)
+class StartedImport:
+    text_import: TextImport
+    skipped: list[SkippedRow]  # the rows left out (with skip_invalid_rows), in file order
+
+
+def check_upload_size(size: int, filename: str = "") -> None:
     if size > settings.MURMUR_MAX_UPLOAD_BYTES:
-        raise ImportValidationError(
+        raise ImportValidationError(_named(filename,
             f"The file is {size / 1024 / 1024:.1f} MB; the limit is "
             f"{settings.MURMUR_MAX_UPLOAD_BYTES / 1024 / 1024:.1f} MB."
-        )
+        ))
 
 
-def check_upload(ctx: WorkspaceContext, size: int) -> None:
+def check_upload(ctx: WorkspaceContext, size: int, filename: str = "") -> None:
     """What can be refused before the file is read: the caller's role, then the file's size."""
     ctx.require(IMPORT)
-    check_upload_size(size)
+    check_upload_size(size, filename)
+
+
+def _named(filename: str, message: str) -> str:
+    """The message with the file's name in front ("reviews.csv: row 3: …"), so a person who uploads several files
+    knows which one it is about."""
+    name = PurePath(filename).name[:100] if filename else ""
+    if not name:
+        return message
+    if message[:1].isupper() and message[1:2].islower():  # "The file…" → "reviews.csv: the file…", not "XLSX"
+        message = message[0].lower() + message[1:]
+    return f"{name}: {message}"
 
 
 def validate_upload(upload: Upload) -> ParsedFile:
-    check_upload_size(len(upload.data))
-    return parse_file(upload.filename, upload.data, upload.mapping,
-                      max_rows=settings.MURMUR_MAX_IMPORT_ROWS, max_text_chars=settings.MURMUR_MAX_TEXT_CHARS)
+    """Every problem is an ImportValidationError whose message names the file."""
+    check_upload_size(len(upload.data), upload.filename)
+    try:
+        return parse_file(upload.filename, upload.data, upload.mapping, max_rows=settings.MURMUR_MAX_IMPORT_ROWS,
+                          max_text_chars=settings.MURMUR_MAX_TEXT_CHARS, skip_invalid=upload.skip_invalid_rows)
+    except ImportValidationError as exc:
+        exc.message = _named(upload.filename, exc.message)
+        exc.args = (exc.message,)
+        raise
 
 
 def start_import(ctx: WorkspaceContext, upload: Upload) -> TextImport:
     """Validate now (the user gets a 400 with row details), store the file, queue the work on commit."""
+    return begin_import(ctx, upload).text_import
+
+
+def begin_import(ctx: WorkspaceContext, upload: Upload) -> StartedImport:
+    """`start_import`, also saying which rows were skipped. `rows_total` is the number of valid rows: the worker
+    stores exactly those, or nothing (`process_import`)."""
     ctx.require(IMPORT)
     parsed = validate_upload(upload)
     rows = len(parsed.rows)
     with transaction.atomic():
         job = jobs.create_job(ctx.workspace, "import", total=2 * rows, user=ctx.user,
-                              params={"filename": upload.filename[:255]})
+                              params={"filename": upload.filename[:255], "skipped_rows": len(parsed.skipped)})
         text_import = TextImport.objects.create(
             workspace=ctx.workspace, job=job, filename=upload.filename[:255], file_format=parsed.file_format,
             file_sha256=hashlib.sha256(upload.data).hexdigest(), mapping=parsed.mapping, payload=upload.data,
@@ -68,7 +107,29 @@ def start_import(ctx: WorkspaceContext, upload: Upload) -> TextImport:
         job.params["text_import_id"] = text_import.pk
         job.save(update_fields=["params"])
         _publish(text_import)
-    return text_import
+    return StartedImport(text_import, parsed.skipped)
+
+
+REPORT_COLUMNS = ("row", "problem")
+
+
+def skipped_rows_report(ctx: WorkspaceContext, upload: Upload) -> str:
+    """The rows of `upload` an import with `skip_invalid_rows` leaves out, as CSV: row number, problem, then the
+    file's own columns, every cell escaped for spreadsheets (`csv_safe`). Writes nothing; a file with no such
+    row gets the header alone, a file that cannot be imported at all its ImportValidationError."""
+    ctx.require(IMPORT)
+    parsed = validate_upload(Upload(upload.filename, upload.data, upload.mapping, skip_invalid_rows=True))
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_safe(c) for c in (*REPORT_COLUMNS, *parsed.columns)])
+    for row in parsed.skipped:
+        writer.writerow([row.number, csv_safe(row.problem), *(csv_safe(cell) for cell in row.cells)])
+    return out.getvalue()
+
+
+def skipped_rows_report_name(filename: str) -> str:
+    stem = PurePath(filename).stem[:100] or "upload"
+    return f"{stem}-skipped-rows.csv"
 
 
 def _publish(text_import: TextImport) -> None:
@@ -127,11 +188,18 @@ def process_import(text_import_id: int) -> None:
     if text_import.status == ImportStatus.PENDING:
         jobs.mark_running(job_id, message="Reading the file.")
         try:
+            # Rows with problems are skipped here in any case: an upload that did not ask to skip them was refused
+            # in the request if it had any, and the count check below refuses a file that reads differently now.
             parsed = parse_file(text_import.filename, bytes(text_import.payload), text_import.mapping,
                                 max_rows=settings.MURMUR_MAX_IMPORT_ROWS,
-                                max_text_chars=settings.MURMUR_MAX_TEXT_CHARS)
+                                max_text_chars=settings.MURMUR_MAX_TEXT_CHARS, skip_invalid=True)
         except ImportValidationError as exc:
-            fail_import(text_import_id, exc.message)
+            fail_import(text_import_id, _named(text_import.filename, exc.message))
+            return
+        if len(parsed.rows) != text_import.rows_total:
+            fail_import(text_import_id, _named(
+                text_import.filename, f"the file now reads as {len(parsed.rows)} valid rows, not the "
+                f"{text_import.rows_total} it was accepted with; nothing was imported. Upload it again."))
             return
         stored = 0
         for batch in _batches(parsed.rows, settings.MURMUR_IMPORT_BATCH_SIZE):
@@ -141,10 +209,23 @@ def process_import(text_import_id: int) -> None:
             jobs.set_progress(job_id, stored, message=f"Stored {stored} of {len(parsed.rows)} rows.")
         _commit_import(text_import)
     text_import.refresh_from_db()
+    if text_import.rows_new == 0:
+        _finish_without_new_texts(text_import)
+        return
     # Also on a re-run after the commit: receivers are idempotent, so nothing is done twice.
     transaction.on_commit(lambda: texts_committed.send(
         sender=TextImport, workspace_id=text_import.workspace_id, text_import_id=text_import.pk, job_id=job_id,
     ))
+
+
+def _finish_without_new_texts(text_import: TextImport) -> None:
+    """Every row was already in the workspace: nothing to embed, classify or moderate, so `texts_committed` is not
+    sent (no "0 texts moderated" job) and the import's job ends here."""
+    total = text_import.rows_total
+    jobs.succeed(text_import.job_id, {"text_import_id": text_import.pk, "imported": 0, "duplicates": total,
+                                      "text_ids": []},
+                 message=f"Nothing new: all {total} texts were already imported." if total != 1
+                 else "Nothing new: the text was already imported.")
 
 
 @transaction.atomic

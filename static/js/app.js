@@ -38,10 +38,20 @@ function renderJob(container, job) {
   if (message) {
     message.textContent = "";
     if (job.error) message.appendChild(el("span", { class: "error" }, job.error));
-    else message.textContent = job.message + (job.total ? ` (${job.done}/${job.total})` : "");
+    else message.textContent = job.message + jobCounts(job);
     if (job.waiting_on) message.appendChild(el("span", { class: "waiting" }, " " + job.waiting_on));
   }
 }
+
+function jobCounts(job) {
+  if (!job.total) return "";
+  // An import's done/total count steps (each row is stored, then embedded): "14 rows … (28/28)" would read as
+  // 28 rows. Its messages give the row counts; the bar's percentage is what is added here, while it runs.
+  if (job.kind === "import") return job.status === "queued" || job.status === "running" ? ` (${job.percent}%)` : "";
+  return ` (${job.done}/${job.total})`;
+}
+
+function plural(count, one, many) { return `${count} ${count === 1 ? one : many}`; }
 
 function pollJob(container) {
   const id = container.dataset.jobId;
@@ -70,35 +80,85 @@ function setupUpload() {
   const form = document.getElementById("upload-form");
   if (!form) return;
   const input = document.getElementById("upload-file");
+  const skipInvalid = document.getElementById("upload-skip-invalid");
   const result = document.getElementById("upload-result");
-  const send = async (file) => {
-    result.textContent = "Uploading " + file.name + "…";
-    const body = new FormData();
-    body.append("file", file);
+  const mappingOf = () => {
     const mapping = {};
     form.querySelectorAll("input[name^=map_]").forEach((i) => { if (i.value.trim()) mapping[i.name.slice(4)] = i.value.trim(); });
+    return mapping;
+  };
+  const bodyOf = (file, mapping) => {
+    const body = new FormData();
+    body.append("file", file);
     if (Object.keys(mapping).length) body.append("mapping", JSON.stringify(mapping));
+    return body;
+  };
+  const rowLine = (file, d) => `${file.name}: ` + (d.row ? `row ${d.row}: ` : "") + (d.error || JSON.stringify(d));
+  const rowList = (file, rows, kind, total) => {
+    const list = el("ul", { class: kind });
+    rows.slice(0, 20).forEach((d) => list.appendChild(el("li", {}, rowLine(file, d))));
+    const more = Math.max(total || rows.length, rows.length) - Math.min(rows.length, 20);
+    if (more > 0) list.appendChild(el("li", {}, `… and ${more} more.`));
+    return list;
+  };
+  // The skipped rows are not stored (they hold customers' words): their report is made from the same file.
+  const downloadReport = async (file, mapping, button) => {
+    button.disabled = true;
+    const response = await fetch(form.dataset.reportApi, { method: "POST", headers: { "X-CSRFToken": csrfToken() },
+                                                          credentials: "same-origin", body: bodyOf(file, mapping) });
+    button.disabled = false;
+    if (!response.ok) {
+      let data = {};
+      try { data = await response.json(); } catch (e) { data = {}; }
+      button.after(el("p", { class: "error" }, data.error || `${file.name}: the report could not be made.`));
+      return;
+    }
+    const href = URL.createObjectURL(await response.blob());
+    const link = el("a", { href, download: file.name.replace(/\.[^.]*$/, "") + "-skipped-rows.csv" });
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 60000);
+  };
+  const send = async (file, skip) => {
+    input.value = "";  // choosing the same file again (after fixing it, or the mapping) fires "change" again
+    const mapping = mappingOf();
+    result.textContent = "";  // the previous upload's error goes
+    result.appendChild(el("p", {}, "Uploading " + file.name + "…"));
+    const body = bodyOf(file, mapping);
+    if (skip) body.append("skip_invalid_rows", "true");
     const { ok, data } = await api("POST", form.dataset.api, body);
     result.textContent = "";
     if (!ok) {
-      result.appendChild(el("p", { class: "error" }, data.error || "The upload failed."));
-      const details = data.details || [];
-      if (details.length) {
-        const list = el("ul", { class: "error" });
-        details.slice(0, 20).forEach((d) => list.appendChild(el("li", {}, (d.row ? `Row ${d.row}: ` : "") + (d.error || JSON.stringify(d)))));
-        result.appendChild(list);
+      result.appendChild(el("p", { class: "error" }, data.error || `${file.name}: the upload failed.`));
+      if ((data.details || []).length) result.appendChild(rowList(file, data.details, "error", data.invalid_rows));
+      if (data.valid_rows && data.invalid_rows) {
+        const retry = el("button", { type: "button", id: "upload-skip-retry" },
+                         `Import the ${plural(data.valid_rows, "valid row", "valid rows")}, skip ${data.invalid_rows}`);
+        retry.addEventListener("click", () => send(file, true));
+        result.appendChild(retry);
       }
       return;
     }
-    result.appendChild(el("p", {}, `${file.name}: ${data.rows} rows accepted.`));
+    result.appendChild(el("p", { id: "upload-accepted" }, `${file.name}: ${plural(data.rows, "row", "rows")} accepted` +
+                          (data.skipped ? `, ${plural(data.skipped, "row", "rows")} with problems skipped.` : ".")));
+    if (data.skipped) {
+      const box = el("div", { class: "skipped-rows" });
+      box.appendChild(rowList(file, data.skipped_rows || [], "hint", data.skipped));
+      const download = el("button", { type: "button", id: "upload-skipped-report" },
+                          `Download the skipped ${data.skipped === 1 ? "row" : "rows"} (CSV)`);
+      download.addEventListener("click", () => downloadReport(file, mapping, download));
+      box.appendChild(download);
+      result.appendChild(box);
+    }
     const widget = jobWidget(data.job_id, "import");
     result.appendChild(widget);
     pollJob(widget);
   };
-  input.addEventListener("change", () => { if (input.files.length) send(input.files[0]); });
+  input.addEventListener("change", () => { if (input.files.length) send(input.files[0], skipInvalid && skipInvalid.checked); });
   ["dragenter", "dragover"].forEach((name) => form.addEventListener(name, (e) => { e.preventDefault(); form.classList.add("over"); }));
   ["dragleave", "drop"].forEach((name) => form.addEventListener(name, (e) => { e.preventDefault(); form.classList.remove("over"); }));
-  form.addEventListener("drop", (e) => { if (e.dataTransfer.files.length) send(e.dataTransfer.files[0]); });
+  form.addEventListener("drop", (e) => { if (e.dataTransfer.files.length) send(e.dataTransfer.files[0], skipInvalid && skipInvalid.checked); });
 }
 
 function setupPlayground() {

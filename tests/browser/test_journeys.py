@@ -79,7 +79,8 @@ def test_bad_upload_shows_row_errors(person, owner_login, tmp_path):
     person.page.set_input_files("#upload-file", str(bad))
     person.page.wait_for_selector("#upload-result .error")
     text = person.page.inner_text("#upload-result")
-    assert "nothing was imported" in text and "Row 3" in text and "Row 4" in text
+    assert "bad.csv: 2 rows have problems; nothing was imported" in text
+    assert "bad.csv: row 3: the text is empty" in text and "bad.csv: row 4: " in text
     person.shot("bad-upload")
     person.errors.remove(next(e for e in person.errors if e.startswith("HTTP 400 POST")))  # the expected 400
 

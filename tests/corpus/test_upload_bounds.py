@@ -79,7 +79,7 @@ def test_quote_lines_answer_fast_without_sniffing(owner):
     started = time.perf_counter()
     response = _post(owner, "r.csv", data)
     elapsed = time.perf_counter() - started
-    assert response.status_code == 400 and response.json()["error"] == "The file contains no texts."
+    assert response.status_code == 400 and response.json()["error"] == "r.csv: the file contains no texts."
     assert elapsed < 2.0, f"{elapsed:.2f} s"
     assert TextImport.objects.count() == 0
 
@@ -110,7 +110,7 @@ def test_rows_stop_at_the_limit_plus_one(owner, settings):
     finally:
         tracemalloc.stop()
     assert response.status_code == 400
-    assert response.json()["error"] == "The file has more than 1000 rows; the limit is 1000. Split it."
+    assert response.json()["error"] == "r.csv: the file has more than 1000 rows; the limit is 1000. Split it."
     # The upload itself (4 MB as bytes, then as text) is the floor; rows for two million lines would be gigabytes.
     assert peak < 60 * 2**20, f"peak {peak / 2**20:.0f} MiB"
 
