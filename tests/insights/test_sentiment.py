@@ -25,6 +25,12 @@ def test_seeds_are_balanced_enough_to_train_on():
     assert min(by_class.values()) >= 0.05 * len(seeds)
 
 
+def test_seeds_carry_only_the_classifier_classes():
+    """"mixed" comes from a rating the words contradict, never from the text alone: a mixed seed would
+    become a fourth class whose probability the verdict never reads."""
+    assert {s.sentiment for s in load_seeds()} == set(CLASSES)
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("Absolutely love this lamp, great light!", "positive"),
     ("Terrible battery, very disappointed.", "negative"),
