@@ -4,6 +4,7 @@ import pytest
 
 from apps.insights.classify import classify_many
 from apps.insights.sentiment import (
+    CLASSES,
     LOW_CONFIDENCE,
     LabelledText,
     base_model,
