@@ -60,6 +60,7 @@ def find_banned(text: str, words: Iterable[str]) -> list[str]:
 SUPERLATIVE = "superlative"
 GUARANTEE = "guarantee"
 NUMBER = "number"
+_HEURISTIC_KINDS = frozenset({SUPERLATIVE, NUMBER})
 
 _EN_SUPERLATIVES = [
     r"best", r"greatest", r"biggest", r"fastest", r"cheapest", r"strongest", r"smartest", r"easiest",
@@ -201,11 +202,18 @@ def find_contract_problems(text: str, support: contract.Support, customer_texts:
 
 
 def merge_claims(*groups: Iterable[Claim], seen: set | None = None) -> list[Claim]:
-    """Claims from several checks by position, the longer of two overlapping ones kept, and a claim already
+    """Claims from several checks by position, one of two overlapping ones kept, and a claim already
     flagged (same kind and words, in `seen`) not flagged again."""
     seen = set() if seen is None else seen
+    claims = [c for group in groups for c in group]
+    # A contract finding (an unsupported fact such as "30-day returns", a placeholder, a customer's words) says
+    # more than a bare number or superlative inside it: where they overlap, the finding's flag is kept,
+    # whichever starts first.
+    findings = _without_overlaps([c for c in claims if c.kind not in _HEURISTIC_KINDS])
+    heuristic = [c for c in claims if c.kind in _HEURISTIC_KINDS
+                 and not any(c.start < f.end and f.start < c.end for f in findings)]
     kept = []
-    for claim in _without_overlaps([c for group in groups for c in group]):
+    for claim in sorted([*findings, *_without_overlaps(heuristic)], key=lambda c: c.start):
         key = ("text", claim.kind, " ".join(normalise(claim.text).split()))
         if key in seen and claim.kind not in contract.FACT_KINDS:
             continue

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 from .common import QualityContext, load_jsonl, ratio
@@ -28,6 +30,7 @@ WRONG_LANGUAGE, PLACEHOLDER, UNSUPPORTED, CUSTOMER_VOICE = ("wrong_language", "p
                                                              "customer_voice")
 KINDS = (WRONG_LANGUAGE, PLACEHOLDER, UNSUPPORTED, CUSTOMER_VOICE)
 COPY_VARIANTS = 2
+GENERATION_CONCURRENCY = 4
 
 
 def evaluate(ctx: QualityContext) -> dict[str, Any]:
@@ -162,47 +165,89 @@ def _detection(outputs: list[dict], briefs: dict, cases: dict) -> dict[str, Any]
 # --- with the LLM: the real generation, then what would reach a user ---------------------------------------------
 
 def _generated(ctx: QualityContext, briefs: list[dict], cases: list[dict]) -> dict[str, Any]:
+    briefs, cases = (ctx.sample(briefs, 6), ctx.sample(cases, 8)) if ctx.fast else (briefs, cases)
+    jobs = [(_one_brief, row) for row in briefs] + [(_one_case, (i, row)) for i, row in enumerate(cases, 1)]
+    # Briefs and cases go to the model concurrently, as a workspace's jobs do: the server batches them, which
+    # on a CPU server is most of its throughput. Each outcome is independent, so the order does not matter.
+    with ThreadPoolExecutor(max_workers=GENERATION_CONCURRENCY) as pool:
+        outcomes = list(pool.map(lambda job: _closing_connection(job[0], job[1]), jobs))
+    total = _Outcome()
+    for outcome in outcomes:
+        total.items += outcome.items
+        total.failed += outcome.failed
+        total.flagged += outcome.flagged
+        total.unflagged.update(outcome.unflagged)
+        total.failures += outcome.failures
+        total.examples += outcome.examples
+    per_100 = round(100 * sum(total.unflagged.values()) / max(1, total.items), 2)
+    return {"items": total.items, "violations_per_100": per_100, "unflagged": dict(total.unflagged),
+            "failed_per_100": round(100 * total.failed / max(1, total.items), 2), "flagged_items": total.flagged,
+            "failure_notes": total.failures[:10], "unflagged_examples": total.examples[:10]}
+
+
+@dataclass
+class _Outcome:
+    items: int = 0
+    failed: int = 0
+    flagged: int = 0
+    unflagged: Counter = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    examples: list[dict] = field(default_factory=list)  # the unflagged violations, to read
+
+    def count(self, case: str, missed: set[str], text: str) -> None:
+        self.unflagged.update(missed)
+        if missed:
+            self.examples.append({"case": case, "violations": sorted(missed), "text": text[:600]})
+
+
+def _closing_connection(evaluate_one, arg) -> _Outcome:
+    from django.db import connection
+
+    try:
+        return evaluate_one(arg)
+    finally:
+        connection.close()  # each worker thread opened its own
+
+
+def _one_brief(row: dict) -> _Outcome:
     from apps.copy import contract
     from apps.copy import services as copy
+
+    out = _Outcome(items=COPY_VARIANTS)
+    brief, voice, grounding = _brief(row), _voice(row), _grounding(row)
+    slots = [(p, 7919 * p) for p in range(1, COPY_VARIANTS + 1)]
+    generation = copy.generate(None, brief, voice, grounding, slots)
+    out.failed = COPY_VARIANTS - len(generation.drafted)
+    out.failures = [n for n in generation.notes if "failed" in n or "dropped" in n]
+    for drafted in generation.drafted.values():
+        d = drafted.draft
+        text = copy.compose(d.headline, d.body, d.call_to_action)
+        claims = copy.claims_for(d.headline, d.body, d.call_to_action, grounding, brief, voice)
+        out.flagged += bool(claims)
+        sources, quotes = copy.support_for(grounding, brief, voice)
+        present = _in_text(text, brief.language, contract.support_from(sources), quotes)
+        # a flagged claim reaches the user marked; the wrong language is never acceptable
+        out.count(row["id"], present - (copy_violations(text, claims, brief.language) - {WRONG_LANGUAGE}), text)
+    return out
+
+
+def _one_case(numbered: tuple[int, dict]) -> _Outcome:
     from apps.replies import services as replies
 
-    briefs, cases = (ctx.sample(briefs, 6), ctx.sample(cases, 8)) if ctx.fast else (briefs, cases)
-    items = failed = flagged = 0
-    unflagged: Counter = Counter()
-    failures: list[str] = []
-    for row in briefs:
-        brief, voice, grounding = _brief(row), _voice(row), _grounding(row)
-        slots = [(p, 7919 * p) for p in range(1, COPY_VARIANTS + 1)]
-        generation = copy.generate(None, brief, voice, grounding, slots)
-        items += COPY_VARIANTS
-        failed += COPY_VARIANTS - len(generation.drafted)
-        failures += [n for n in generation.notes if "failed" in n or "dropped" in n]
-        for drafted in generation.drafted.values():
-            d = drafted.draft
-            text = copy.compose(d.headline, d.body, d.call_to_action)
-            claims = copy.claims_for(d.headline, d.body, d.call_to_action, grounding, brief, voice)
-            flagged += bool(claims)
-            sources, quotes = copy.support_for(grounding, brief, voice)
-            present = _in_text(text, brief.language, contract.support_from(sources), quotes)
-            # a flagged claim reaches the user marked; the wrong language is never acceptable
-            unflagged.update(present - (copy_violations(text, claims, brief.language) - {WRONG_LANGUAGE}))
-    for i, row in enumerate(cases, 1):
-        text, policy, snippets = _reply_parts(row, 100000 + i)
-        voice = {"formality": 3, "playfulness": 2, "enthusiasm": 3, "reading_level": "general", "words_to_use": [],
-                 "words_to_avoid": [], "tone": policy.tone}
-        grounding = {"knowledge": [{"ref": f"snippet:{s.pk}", "title": s.title, "text": s.body} for s in snippets],
-                     "similar_texts": [], "earlier_replies": []}
-        slots = replies.slots_for(text, grounding, 1, 7919, policy, voice, snippets)
-        generation = replies.generate(None, slots)
-        items += 1
-        failed += len(generation.failed)
-        failures += [n for n in generation.notes if "no draft" in n]
-        for drafted in generation.drafted.values():
-            flagged += bool(drafted.flags)
-            present = _in_text(drafted.body, row["language"], slots[0].allowed.support, [])
-            unflagged.update(present - (reply_violations(drafted.body, drafted.flags, row["language"])
-                                        - {WRONG_LANGUAGE}))
-    per_100 = round(100 * sum(unflagged.values()) / max(1, items), 2)
-    return {"items": items, "violations_per_100": per_100, "unflagged": dict(unflagged),
-            "failed_per_100": round(100 * failed / max(1, items), 2), "flagged_items": flagged,
-            "failure_notes": failures[:10]}
+    i, row = numbered
+    out = _Outcome(items=1)
+    text, policy, snippets = _reply_parts(row, 100000 + i)
+    voice = {"formality": 3, "playfulness": 2, "enthusiasm": 3, "reading_level": "general", "words_to_use": [],
+             "words_to_avoid": [], "tone": policy.tone}
+    grounding = {"knowledge": [{"ref": f"snippet:{s.pk}", "title": s.title, "text": s.body} for s in snippets],
+                 "similar_texts": [], "earlier_replies": []}
+    slots = replies.slots_for(text, grounding, 1, 7919, policy, voice, snippets)
+    generation = replies.generate(None, slots)
+    out.failed = len(generation.failed)
+    out.failures = [n for n in generation.notes if "no draft" in n]
+    for drafted in generation.drafted.values():
+        out.flagged += bool(drafted.flags)
+        present = _in_text(drafted.body, row["language"], slots[0].allowed.support, [])
+        out.count(row["id"], present - (reply_violations(drafted.body, drafted.flags, row["language"])
+                                        - {WRONG_LANGUAGE}), drafted.body)
+    return out

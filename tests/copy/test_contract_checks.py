@@ -101,6 +101,15 @@ def test_copy_claims_merge_the_contract_with_the_older_checks():
                                                   ("placeholder", "[PHONE]")]
 
 
+def test_an_unsupported_fact_keeps_its_flag_where_a_number_starts_first():
+    """"2-year warranty": the number check finds "2" at the same place; the person must see the warranty."""
+    text = "Every lamp comes with a 2-year warranty."
+    support = contract.support_from(["The brief"])
+    claims = checks.merge_claims(checks.find_contract_problems(text, support),
+                                 checks.find_unsupported_claims(text, [], []))
+    assert [c.kind for c in claims] == ["warranty"], claims
+
+
 def test_reply_checks_flag_placeholders_and_unsupported_facts():
     allowed = reply_checks.allowed_from(customer_text="The case arrived cracked.",
                                         policy_text="Replacements for items damaged in transit.",
