@@ -132,6 +132,21 @@ def test_every_variant_is_moderated_and_approval_waits_for_moderation(owner, tex
     assert approved.approved and approved.approved_by == owner.user
 
 
+def test_variants_are_moderated_in_their_own_language(owner, texts, model):
+    """Variants of mixed languages moderated together: each is judged in its own language, not the first's."""
+    english = generate(owner, variants=1).variants.get()
+    chinese = CopyVariant.objects.create(workspace=owner.workspace, request=english.request, position=2,
+                                         headline=ZH["headline"], body=ZH["body"],
+                                         call_to_action=ZH["call_to_action"], language="zh")
+    services.moderate_variants([english, chinese])
+    cases = {c.subject_id: c for c in ModerationCase.objects.filter(
+        workspace=owner.workspace, subject_type="copy_variant", subject_id__in=[str(english.pk), str(chinese.pk)])}
+    assert cases[str(english.pk)].language == "en" and cases[str(chinese.pk)].language == "zh"
+    assert cases[str(chinese.pk)].text == chinese.text
+    chinese.refresh_from_db()
+    assert chinese.moderation_case_id == cases[str(chinese.pk)].pk and chinese.moderation_status == "approved"
+
+
 def test_a_moderator_rejection_shows_why_and_withdraws_approval(owner, texts, model, make_member,
                                                                 django_capture_on_commit_callbacks):
     variant = generate(owner, variants=1).variants.get()

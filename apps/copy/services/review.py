@@ -5,6 +5,7 @@ variant; a later rejection withdraws an approval, and the old text goes to the v
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from django.utils import timezone
 
@@ -26,16 +27,17 @@ def moderate_variants(variants: list[CopyVariant]) -> None:
     variant, nobody can approve it. When no model server answers, unsettled variants wait for a moderator."""
     from apps.moderation import services as moderation
 
-    if not variants:
-        return
-    workspace = variants[0].workspace
-    asked = [cta for v in variants for cta in calls_to_action_asked(v.request.goal, v.call_to_action)]
-    verdicts = moderation.moderate_generated_many(workspace, SUBJECT_TYPE, [(v.pk, v.text) for v in variants],
-                                                  language=variants[0].language, source="copy",
-                                                  allowed_calls_to_action=list(dict.fromkeys(asked)))
-    for variant, verdict in zip(variants, verdicts, strict=True):
-        reason = explain_status(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
-        _set_moderation(variant, verdict.status, reason, verdict.case_id)
+    by_language: dict[str, list[CopyVariant]] = defaultdict(list)
+    for variant in variants:  # each variant is judged in its own language (the detectors' lexicons differ)
+        by_language[variant.language].append(variant)
+    for language, group in by_language.items():
+        asked = [cta for v in group for cta in calls_to_action_asked(v.request.goal, v.call_to_action)]
+        verdicts = moderation.moderate_generated_many(group[0].workspace, SUBJECT_TYPE, [(v.pk, v.text) for v in group],
+                                                      language=language, source="copy",
+                                                      allowed_calls_to_action=list(dict.fromkeys(asked)))
+        for variant, verdict in zip(group, verdicts, strict=True):
+            reason = explain_status(verdict.status, verdict.categories, verdict.rationale, verdict.offending_span)
+            _set_moderation(variant, verdict.status, reason, verdict.case_id)
 
 
 def calls_to_action_asked(goal: str, call_to_action: str) -> list[str]:
