@@ -89,7 +89,7 @@ class CopyRequest(models.Model):
     length = models.CharField(max_length=10, choices=Length.choices, default=Length.MEDIUM)
     key_message = models.CharField(max_length=500, blank=True)
     variants_requested = models.PositiveSmallIntegerField(default=3)
-    language = models.CharField(max_length=5)
+    language = models.CharField(max_length=12)
     locale = models.CharField(max_length=10)
     # What the generation used and how it went.
     status = models.CharField(max_length=20, choices=CopyStatus.choices, default=CopyStatus.QUEUED)
@@ -125,7 +125,7 @@ class CopyVariant(models.Model):
     headline = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     call_to_action = models.CharField(max_length=120, blank=True)
-    language = models.CharField(max_length=5)
+    language = models.CharField(max_length=12)
     sources = models.JSONField(default=list, blank=True)  # ids of the customer texts that inspired it
     sources_inferred = models.BooleanField(default=False)  # the model cited none: matched by shared words
     flagged_claims = models.JSONField(default=list, blank=True)  # [{field, kind, text, start, end, reason}]
