@@ -301,6 +301,7 @@ def _csv_rows(reader: Iterator[list[str]], columns: list[str]) -> Iterator[dict]
 
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
+_TOO_DEEP = "The JSON is nested too deeply to read; a record is an object of fields or a text."
 
 
 def _json_array_items(text: str) -> Iterator[object]:
@@ -310,7 +311,10 @@ def _json_array_items(text: str) -> Iterator[object]:
     if text.startswith("]", position):
         return
     while True:
-        value, position = decoder.raw_decode(text, position)
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except RecursionError as exc:
+            raise ImportValidationError(_TOO_DEEP) from exc
         yield value
         position = _JSON_SPACE.match(text, position).end()
         if text.startswith("]", position):
@@ -330,6 +334,8 @@ def _json_records(text: str, limit: int) -> tuple[Iterator[dict], list[str]]:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportValidationError(f"Invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}.") from exc
+    except RecursionError as exc:
+        raise ImportValidationError(_TOO_DEEP) from exc
     if isinstance(value, dict):
         # {"reviews": [...]} and similar wrappers: take the single list inside.
         lists = [v for v in value.values() if isinstance(v, list)]
@@ -351,6 +357,8 @@ def _jsonl_values(text: str) -> Iterator[object]:
             raise ImportValidationError(
                 f"Line {number} is not valid JSON.", [{"row": number, "error": exc.msg}]
             ) from exc
+        except RecursionError as exc:
+            raise ImportValidationError(f"Line {number}: {_TOO_DEEP}", [{"row": number, "error": _TOO_DEEP}]) from exc
 
 
 def _jsonl_records(text: str, limit: int) -> tuple[Iterator[dict], list[str]]:
@@ -443,6 +451,11 @@ def _resolve_mapping(columns: list[str], mapping: dict[str, str]) -> dict[str, s
     unknown_fields = set(mapping) - set(FIELDS)
     if unknown_fields:
         raise ImportValidationError(f"Unknown mapping field(s): {', '.join(sorted(unknown_fields))}.")
+    not_names = sorted(name for name, column in mapping.items()
+                       if column is not None and not isinstance(column, str))
+    if not_names:
+        raise ImportValidationError(f"The mapping must name each column as text (a column header); "
+                                    f"it does not for: {', '.join(not_names)}.")
     by_lower = {c.lower().strip(): c for c in columns}
     resolved: dict[str, str] = {}
     for name in FIELDS:
@@ -503,7 +516,10 @@ def _rating(raw: str) -> int | None:
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*5|stars?|★)?", raw.strip().lower())
     if not match:
         raise ValueError(f"rating {raw[:20]!r} is not a number from 1 to 5")
-    value = round(float(match.group(1)))
+    number = float(match.group(1))
+    if number > 5.5:  # before round(): 400 nines are infinity, which no integer holds
+        raise ValueError(f"rating {raw[:20]!r} is not between 1 and 5")
+    value = round(number)
     if not 1 <= value <= 5:
         raise ValueError(f"rating {raw[:20]!r} is not between 1 and 5")
     return value
