@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,13 +77,43 @@ def test_any_json_shape_never_crashes(value):
     check("a.jsonl", "\n".join(json.dumps(v) for v in (value if isinstance(value, list) else [value])).encode())
 
 
+def refused(name: str, data: bytes, message: str, row_error: str | None = None) -> ImportValidationError:
+    """The file is refused with `message` (and, when given, a row detail containing `row_error`): not accepted."""
+    with pytest.raises(ImportValidationError) as refusal:
+        parse(name, data)
+    exc = refusal.value
+    assert message in exc.message, exc.message
+    if row_error is not None:
+        assert any(row_error in d["error"] for d in exc.details), exc.details
+    return exc
+
+
+def accepted(name: str, data: bytes) -> list:
+    """The file is read: its rows come back (a refusal fails the test with its message)."""
+    try:
+        parsed = parse(name, data)
+    except ImportValidationError as exc:
+        pytest.fail(f"{name} was refused: {exc.message} {exc.details[:3]}")
+    check(name, data)
+    return parsed.rows
+
+
 def test_huge_field_and_many_rows_are_refused_cleanly():
-    check("a.csv", b"text\n" + b"x" * 5_000_000 + b"\n")
-    check("a.txt", b"line\n" * 10_000)
+    exc = refused("a.csv", b"text\n" + b"x" * 5_000_000 + b"\n", "no row is valid; nothing was imported",
+                  "the text has 5000000 characters; the limit is 2000")
+    assert [d["row"] for d in exc.details] == [2]
+    refused("a.txt", b"line\n" * 10_000, "more than 500 rows; the limit is 500")
+    refused("a.txt", b"line\n" * 501, "more than 500 rows; the limit is 500")  # one over the limit
+
+
+def test_rows_at_the_limits_are_accepted():
+    rows = accepted("a.csv", b"text\n" + b"x" * 2000 + b"\n")
+    assert [len(r.text) for r in rows] == [2000]
+    assert len(accepted("a.txt", b"line\n" * 500)) == 500
 
 
 def test_zip_that_is_not_a_workbook_is_refused():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("hello.txt", "not a spreadsheet")
-    check("a.xlsx", buffer.getvalue())
+    refused("a.xlsx", buffer.getvalue(), "This XLSX file could not be read")
