@@ -15,6 +15,7 @@ urlpatterns = [
     path("insights/", include("apps.insights.urls")),
     path("moderation/", include("apps.moderation.urls")),
     path("copy/", include("apps.copy.urls")),
+    path("imports/", include("apps.corpus.urls")),
     path("privacy/", include("apps.privacy.urls")),
     path("replies/", include("apps.replies.urls")),
     path("", include("apps.dashboard.urls")),

@@ -240,3 +240,53 @@ def text_detail(request: HttpRequest, text_id: int):
     if text is None:
         raise HttpError(404, "No such text in this workspace.")
     return texts_out(request.auth, [text])[0]
+
+
+# --- import history (issue #16): the workspace's imports, and "undo this import" ------------------------
+
+
+class ImportOut(Schema):
+    id: int
+    job_id: UUID
+    filename: str
+    created_at: datetime
+    uploaded_by: str | None = Field(description="The uploader's username (null once the user is deleted)")
+    status: str = Field(description="queued, running, imported, failed or undone")
+    rows: int = Field(description="Valid rows in the file")
+    imported: int = Field(description="New texts the import created")
+    duplicates: int = Field(description="Rows already in the workspace: they stay with the earlier import")
+    skipped: int = Field(description="Rows left out for a problem (skip_invalid_rows)")
+    undone_at: datetime | None = None
+    texts_removed: int = Field(0, description="Texts the undo removed, with everything derived from them")
+    can_undo: bool = Field(description="Whether you may undo it now")
+
+
+class ImportPage(Schema):
+    count: int
+    results: list[ImportOut]
+
+
+def import_out(summary: selectors.ImportSummary) -> dict[str, Any]:
+    text_import = summary.text_import
+    return {"id": text_import.pk, "job_id": text_import.job_id, "filename": text_import.filename,
+            "created_at": text_import.created_at, "uploaded_by": summary.uploaded_by, "status": summary.status,
+            "rows": summary.rows, "imported": summary.imported, "duplicates": summary.duplicates,
+            "skipped": summary.skipped, "undone_at": text_import.undone_at,
+            "texts_removed": text_import.texts_removed, "can_undo": summary.can_undo}
+
+
+@router.get("/imports", response=ImportPage)
+def list_imports(request: HttpRequest, limit: int = 50, offset: int = 0):
+    """The workspace's imports, newest first: file name, date, who uploaded it and what became of its rows."""
+    if not 1 <= limit <= 500 or offset < 0:
+        raise HttpError(400, "limit must be 1..500 and offset >= 0.")
+    count, imports = selectors.import_history(request.auth, limit=limit, offset=offset)
+    return {"count": count, "results": [import_out(s) for s in imports]}
+
+
+@router.post("/imports/{import_id}/undo", response=ImportOut)
+def undo_import(request: HttpRequest, import_id: int):
+    """Remove the texts this import created and everything derived from them (as erasure does); texts it found
+    already imported stay with the earlier import. Owners and analysts; 409 while the import is still running."""
+    services.undo_import(request.auth, import_id)
+    return import_out(selectors.get_import(request.auth, import_id))

@@ -37,6 +37,14 @@ class TextImport(models.Model):
     rows_duplicate = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # "Undo this import" (services.undo_import): its texts were erased; the row stays in the import history.
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    texts_removed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="corpus_import_ws_created")]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.status})"

@@ -10,9 +10,10 @@ from django.db.models import QuerySet
 
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
-from apps.accounts.permissions import ANALYZE, MODERATE
+from apps.accounts.permissions import ANALYZE, IMPORT, MODERATE
+from apps.jobs.models import Job, JobStatus
 
-from .models import CustomerText, ModerationStatus, TextImport
+from .models import CustomerText, ImportStatus, ModerationStatus, TextImport
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,71 @@ def filter_choices(workspace: Workspace) -> dict[str, list[str]]:
 
 def recent_imports(workspace: Workspace, limit: int = 10) -> list[TextImport]:
     return list(TextImport.objects.filter(workspace=workspace).select_related("job").order_by("-created_at")[:limit])
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """One line of the import history: what was uploaded, when, by whom, what became of its rows."""
+
+    text_import: TextImport
+    status: str  # IMPORT_STATES
+    uploaded_by: str | None  # the uploader's username; None once the user is deleted
+    rows: int  # valid rows in the file
+    imported: int  # new texts it created
+    duplicates: int  # rows already in the workspace (they belong to the earlier import)
+    skipped: int  # rows left out for a problem (skip_invalid_rows)
+    can_undo: bool  # for the reader's role, now
+
+    @property
+    def id(self) -> int:
+        return self.text_import.pk
+
+
+# What the history says of an import: still at work, done (texts imported), failed (nothing kept), undone.
+IMPORT_STATES = ("queued", "running", "imported", "failed", "undone")
+
+
+def import_history(ctx: WorkspaceContext, *, limit: int, offset: int) -> tuple[int, list[ImportSummary]]:
+    """The workspace's imports, newest first, a page at a time, with the total count."""
+    qs = (TextImport.objects.filter(workspace=ctx.workspace).defer("payload")
+          .select_related("job", "created_by").order_by("-created_at", "-id"))
+    page = list(qs[offset:offset + limit])
+    busy = _imports_with_jobs_at_work(ctx, [i.pk for i in page])
+    return qs.count(), [_summary(ctx, i, i.pk in busy) for i in page]
+
+
+def get_import(ctx: WorkspaceContext, text_import_id: int) -> ImportSummary | None:
+    text_import = (TextImport.objects.filter(workspace=ctx.workspace, pk=text_import_id).defer("payload")
+                   .select_related("job", "created_by").first())
+    if text_import is None:
+        return None
+    return _summary(ctx, text_import, text_import.pk in _imports_with_jobs_at_work(ctx, [text_import.pk]))
+
+
+def _imports_with_jobs_at_work(ctx: WorkspaceContext, ids: list[int]) -> set[int]:
+    """Of these imports, those with a queued or running job (the import, its embedding, its moderation)."""
+    if not ids:
+        return set()
+    values = Job.objects.filter(workspace=ctx.workspace, status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
+                                params__text_import_id__in=ids).values_list("params__text_import_id", flat=True)
+    return {int(v) for v in values if v is not None}
+
+
+def _summary(ctx: WorkspaceContext, text_import: TextImport, busy: bool) -> ImportSummary:
+    job = text_import.job
+    if text_import.undone_at is not None:
+        status = "undone"
+    elif text_import.status == ImportStatus.FAILED:
+        status = "failed"
+    elif text_import.status == ImportStatus.PENDING:
+        status = "failed" if job.status == JobStatus.FAILED else "queued" if job.status == JobStatus.QUEUED \
+            else "running"
+    else:
+        status = "running" if busy else "imported"
+    user = text_import.created_by
+    return ImportSummary(
+        text_import=text_import, status=status, uploaded_by=user.get_username() if user else None,
+        rows=text_import.rows_total, imported=text_import.rows_new, duplicates=text_import.rows_duplicate,
+        skipped=int((job.params or {}).get("skipped_rows", 0)),
+        can_undo=status == "imported" and ctx.can(IMPORT),
+    )

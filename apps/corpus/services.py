@@ -11,18 +11,20 @@ import csv
 import hashlib
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.permissions import IMPORT
+from apps.core import errors
 from apps.core.csv import csv_safe
 from apps.jobs import services as jobs
-from apps.jobs.models import Job
+from apps.jobs.models import Job, JobStatus
 
 from .cleaning import clean_text
 from .importers import ImportValidationError, ParsedFile, Row, SkippedRow, parse_file
@@ -142,9 +144,11 @@ def _publish(text_import: TextImport) -> None:
 
 
 def import_retry_refusal(job: Job) -> str | None:
-    status = TextImport.objects.filter(job=job).values_list("status", flat=True).first()
-    if status is None or status == ImportStatus.FAILED:
+    row = TextImport.objects.filter(job=job).values_list("status", "undone_at").first()
+    if row is None or row[0] == ImportStatus.FAILED:
         return "This import failed and its file was discarded (it holds customers' originals): upload it again."
+    if row[1] is not None:
+        return "This import was undone and its texts removed: upload the file again to import them."
     return None
 
 
@@ -254,3 +258,73 @@ def fail_import(text_import_id: int, error: str) -> None:
         text_import.payload = b""  # never read again (a failed import is uploaded anew): don't keep the originals
         text_import.save(update_fields=["status", "payload"])
     jobs.fail(text_import.job_id, error)
+
+
+# --- undoing an import ------------------------------------------------------------------------------------
+
+
+class ImportNotFound(errors.NotFound):
+    """No such import in this workspace (404)."""
+
+
+class ImportConflict(errors.Conflict):
+    """The import cannot be undone now: still running, or already undone (409)."""
+
+
+# Erasing texts and everything derived from them (embeddings, analyses, moderation cases and decisions, reply
+# drafts and translations, their ids in reports and copy) is privacy's erasure, which reaches apps above corpus:
+# privacy registers it at start-up (`register_text_eraser`), so corpus never imports it and there is one deletion
+# path. It is called as eraser(ctx, text_import_id, text_ids) inside the undo's transaction, writes the audit entry
+# and returns the counts of what went.
+TextEraser = Callable[[WorkspaceContext, int, list[int]], dict[str, int]]
+_text_erasers: list[TextEraser] = []
+
+
+def register_text_eraser(eraser: TextEraser) -> None:
+    _text_erasers[:] = [eraser]
+
+
+@dataclass(frozen=True)
+class UndoneImport:
+    text_import: TextImport
+    counts: dict[str, int]  # what the erasure removed: texts, embeddings, analyses, moderation cases, …
+
+
+def undo_import(ctx: WorkspaceContext, text_import_id: int) -> UndoneImport:
+    """"Undo this import": erase the texts this import created, with everything derived from them, and mark it
+    undone. Texts the import found already present (its duplicates) belong to the earlier import and stay."""
+    ctx.require(IMPORT)
+    if not _text_erasers:
+        raise RuntimeError("No text eraser is registered (apps.privacy registers it at start-up).")
+    with transaction.atomic():
+        text_import = (TextImport.objects.select_for_update().defer("payload")
+                       .filter(workspace=ctx.workspace, pk=text_import_id).first())
+        if text_import is None:
+            raise ImportNotFound("No such import in this workspace.")
+        if text_import.undone_at is not None:
+            raise ImportConflict(f"{text_import.filename} was already undone on "
+                                 f"{timezone.localtime(text_import.undone_at):%Y-%m-%d %H:%M}.")
+        if import_in_progress(text_import):
+            raise ImportConflict(f"{text_import.filename} is still being imported (stored, embedded or moderated): "
+                                 "undo it once its job has finished.")
+        if text_import.status != ImportStatus.COMMITTED:
+            raise errors.InvalidRequest(f"{text_import.filename} did not import any texts: there is nothing to undo.")
+        ids = list(CustomerText.objects.filter(workspace=ctx.workspace, text_import=text_import)
+                   .order_by("pk").values_list("pk", flat=True))
+        counts = _text_erasers[0](ctx, text_import.pk, ids) if ids else {"texts": 0}
+        text_import.undone_at, text_import.undone_by = timezone.now(), ctx.user if ctx.user.pk else None
+        text_import.texts_removed = counts.get("texts", 0)
+        text_import.save(update_fields=["undone_at", "undone_by", "texts_removed"])
+    logger.info("import %s undone in workspace %s: %s", text_import.pk, ctx.workspace.pk, counts)
+    return UndoneImport(text_import, counts)
+
+
+def import_in_progress(text_import: TextImport) -> bool:
+    """Whether the import, or a job working on its texts (embedding, moderation screening), is queued or running.
+    A pending import whose job failed (the broker was down) waits for a retry: it is not running."""
+    jobs_of_import = Job.objects.filter(workspace_id=text_import.workspace_id,
+                                        params__text_import_id=text_import.pk)
+    if text_import.status == ImportStatus.PENDING and not jobs_of_import.filter(
+            pk=text_import.job_id, status=JobStatus.FAILED).exists():
+        return True
+    return jobs_of_import.filter(status__in=(JobStatus.QUEUED, JobStatus.RUNNING)).exists()

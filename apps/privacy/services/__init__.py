@@ -18,6 +18,7 @@ from .erasure import (
     PREVIEW_VALID_FOR,
     confirm_erasure,
     criterion_hash,
+    erase_import_texts,
     erase_texts,
     find_matches,
     preview_erasure,
@@ -50,7 +51,7 @@ __all__ = [
     "PREVIEW_VALID_FOR", "RETENTION_SCHEDULE", "SYSTEM_ACTOR",
     "KeyMismatch", "NotFound", "PrivacyError",
     "apply_retention", "build_export", "check_encryption_key", "confirm_erasure", "criterion_hash", "delete_workspace",
-    "download_export", "ensure_schedules", "erase_texts", "export_retry_refusal", "find_matches", "preview_erasure",
-    "purge_originals", "record", "record_originals_viewed", "resend_export", "retention_of", "rotate_encryption_key",
-    "set_retention", "start_export",
+    "download_export", "ensure_schedules", "erase_import_texts", "erase_texts", "export_retry_refusal", "find_matches",
+    "preview_erasure", "purge_originals", "record", "record_originals_viewed", "resend_export", "retention_of",
+    "rotate_encryption_key", "set_retention", "start_export",
 ]

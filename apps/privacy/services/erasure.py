@@ -107,6 +107,15 @@ def confirm_erasure(ctx: WorkspaceContext, request_id: int, text_ids: list[int] 
     return request
 
 
+def erase_import_texts(ctx: WorkspaceContext, text_import_id: int, ids: list[int]) -> dict[str, int]:
+    """"Undo this import" (corpus.services.undo_import, which checks the role and locks the import): its texts
+    go the way erasure's do (`erase_texts`), and the log keeps the import's id and the counts."""
+    counts = erase_texts(ctx.workspace, ids)
+    record(AuditAction.ERASURE, workspace=ctx.workspace, user=ctx.user,
+           detail={"undone_import": text_import_id, **counts})
+    return counts
+
+
 def erase_texts(workspace: Workspace, ids: list[int]) -> dict[str, int]:
     """Delete the texts and every copy or trace of them: embeddings and analyses (cascade), moderation cases
     and the decisions quoting them, their ids in reports, copy and ideas, the uploaded files they came from,
