@@ -13,6 +13,7 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/", views.job_detail, name="job"),
     path("jobs/<uuid:job_id>/retry/", views.job_retry, name="job_retry"),
     path("status/", views.status, name="status"),
+    path("status/llm/", views.llm_status, name="llm_status"),
     path("settings/", views.workspace_settings, name="settings"),
     path("workspace/switch/", views.switch_workspace, name="switch_workspace"),
 ]

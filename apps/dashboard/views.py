@@ -37,7 +37,8 @@ from apps.llm import selectors as llm
 from apps.moderation import selectors as moderation_selectors
 from apps.search.selectors import more_like_this, semantic_search
 
-from .health import cached_component_health
+from .context_processors import llm_banner_text
+from .health import cached_component_health, cached_llm_health
 
 
 def _sees_health_detail(request: HttpRequest) -> bool:
@@ -271,6 +272,15 @@ def status(request: HttpRequest) -> HttpResponse:
         "usage": llm.usage_by_feature(ctx.workspace) if ctx.can(MANAGE) else None,
         "budget": llm.budget_state(ctx.workspace) if ctx.can(MANAGE) else None,
     })
+
+
+@workspace_required()
+def llm_status(request: HttpRequest) -> JsonResponse:
+    """The banner's sentence for pages open while the model loads (app.js asks every few seconds and removes
+    the banner once `ready`): the cached check, never a call to the model servers of its own."""
+    llm = cached_llm_health()
+    return JsonResponse({"ready": bool(llm.get("ok")), "state": llm.get("state", "down"),
+                         "banner": llm_banner_text(llm)})
 
 
 @workspace_required(MANAGE)

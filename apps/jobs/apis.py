@@ -12,7 +12,7 @@ from apps.core.health import paused_work
 
 from . import services
 from .models import Job
-from .selectors import get_job
+from .selectors import get_job, queue_place
 
 router = Router(tags=["jobs"])
 
@@ -27,6 +27,8 @@ class JobOut(Schema):
     message: str
     error: str
     waiting_on: str = ""  # why an unfinished job is not moving (the broker is down), else ""
+    # A waiting LLM job's place in the model's line: position, ahead, wait_s (None: no estimate yet), basis, summary
+    queue: dict[str, Any] | None = None
     result: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
@@ -37,6 +39,7 @@ def job_out(job: Job) -> dict[str, Any]:
         "id": job.id, "kind": job.kind, "status": job.status, "done": job.done, "total": job.total,
         "percent": job.percent, "message": job.message, "error": job.error, "result": job.result,
         "waiting_on": "" if job.is_finished else paused_work(),
+        "queue": place.as_dict() if (place := queue_place(job)) is not None else None,
         "created_at": job.created_at, "finished_at": job.finished_at,
     }
 

@@ -3,6 +3,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+# How an LLM job's message starts while no model server answers (tasks.LLMJobTask); such a job is still in line.
+WAITING_FOR_MODEL = "Waiting for the language model server"
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued"

@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError
 from kombu.exceptions import OperationalError as BrokerError
 
 from . import services
+from .models import WAITING_FOR_MODEL
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class LLMJobTask(TrackedTask):
         except self.unavailable_errors as exc:
             attempt = self.request.retries + 1
             if job_id:
-                services.set_message(job_id, f"Waiting for the language model server (attempt {attempt}): {exc}")
+                services.set_message(job_id, f"{WAITING_FOR_MODEL} (attempt {attempt}): {exc}")
             raise self.retry(exc=exc, countdown=min(self.LLM_WAIT_MAX_DELAY_S, 2 ** min(attempt, 6)),
                              max_retries=self.LLM_WAIT_RETRIES) from exc
         except self.failing_errors as exc:

@@ -41,6 +41,9 @@ function renderJob(container, job) {
     else message.textContent = job.message + jobCounts(job);
     if (job.waiting_on) message.appendChild(el("span", { class: "waiting" }, " " + job.waiting_on));
   }
+  // A waiting LLM job: its place in the model's line and an estimate from recent jobs ("3rd in line (2 ahead)…").
+  const queue = container.querySelector(".job-queue");
+  if (queue) queue.textContent = job.queue ? job.queue.summary : "";
 }
 
 function jobCounts(job) {
@@ -72,7 +75,8 @@ function jobWidget(jobId, kind) {
   head.appendChild(el("span", { class: "status status-queued" }, "queued"));
   const progress = el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" });
   progress.appendChild(el("div", { class: "bar", style: "width: 0%" }));
-  box.append(head, progress, el("div", { class: "job-message" }, "Queued."));
+  box.append(head, progress, el("div", { class: "job-message" }, "Queued."),
+             el("div", { class: "job-queue hint", "aria-live": "polite" }));
   return box;
 }
 
@@ -175,7 +179,21 @@ function setupPlayground() {
   });
 }
 
+// The banner shown while the language model loads or is down: asked again every 15 s, gone once it answers.
+function watchLlmBanner() {
+  const banner = document.getElementById("llm-banner");
+  if (!banner) return;
+  const tick = async () => {
+    const { ok, data } = await api("GET", banner.dataset.api);
+    if (ok && data.ready) { banner.remove(); return; }
+    if (ok && data.banner) banner.textContent = data.banner;
+    setTimeout(tick, 15000);
+  };
+  setTimeout(tick, 15000);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  watchLlmBanner();
   setupUpload();
   setupPlayground();
   document.querySelectorAll(".job[data-job-id]").forEach((job) => {
