@@ -1,8 +1,10 @@
 """The JSON API: one NinjaAPI, one router per app, Bearer token or browser session auth."""
 
+from typing import Any
+
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from apps.accounts.context import PermissionDenied
@@ -20,7 +22,64 @@ from apps.privacy.apis import router as privacy_router
 from apps.replies.apis import router as replies_router
 from apps.search.apis import router as search_router
 
-api = NinjaAPI(
+
+class ErrorOut(Schema):
+    """Every error the API answers has this body: `error`, a sentence for the caller; `details`, per field or per
+    row where there are several problems; some errors add fields of their own (a conflict names what it
+    conflicts with, a refused import counts `valid_rows` and `invalid_rows`)."""
+
+    model_config = {"extra": "allow"}
+    error: str
+    details: list[dict[str, Any]] = []
+
+
+# What each error status means; every operation documents those it can return (`error_statuses`).
+ERROR_MEANINGS = {
+    400: "The request is invalid: a parameter, the body or an uploaded file (`details` says where).",
+    401: "Authentication required: send a valid Bearer token (or a browser session).",
+    403: "Your role in this workspace may not do this.",
+    404: "No such object in this workspace.",
+    409: "The request conflicts with the object's state (a run in progress, a decision already made, ...).",
+    429: "Rate limit exceeded (API requests per minute, or model calls from the browser); see Retry-After.",
+    502: "An upstream service (the model server) gave an unusable answer.",
+    503: "The database or the model server is unavailable or out of budget; retry later (see Retry-After).",
+}
+# Every operation: invalid input, no credentials, a role short of it, the rate limit, the database down.
+ERROR_STATUSES_OF_ALL = (400, 401, 403, 429, 503)
+# Operations that fetch an object by id (a path parameter) can miss it; writes can conflict with its state.
+# Beyond those rules, the operations below (by operation id) return these statuses too.
+MORE_ERROR_STATUSES: dict[str, tuple[int, ...]] = {
+    "apps_replies_apis_text_translation": (502,),  # the model's translation was unusable (TranslationFailed)
+}
+
+
+def error_statuses(path: str, method: str, operation_id: str) -> list[int]:
+    statuses = set(ERROR_STATUSES_OF_ALL) | set(MORE_ERROR_STATUSES.get(operation_id, ()))
+    if "{" in path:
+        statuses.add(404)
+    if method != "get":
+        statuses |= {404, 409}
+    return sorted(statuses)
+
+
+class MurmurAPI(NinjaAPI):
+    """A NinjaAPI whose schema documents every error response, all with one body (`ErrorOut`): errors come from
+    the handlers below, not from each operation's `response=`, so they are added here."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status in error_statuses(path, method, operation.get("operationId", "")):
+                    responses.setdefault(status, {"description": ERROR_MEANINGS[status], "content": error_body})
+        return schema
+
+
+api = MurmurAPI(
     title="Murmur API",
     version="1",
     description="Customer voice in, market analysis and copy out. Authenticate with `Authorization: Bearer <token>` "

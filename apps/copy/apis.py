@@ -42,7 +42,7 @@ class CopyAccepted(Schema):
     copy_id: int
 
 
-class JobAccepted(Schema):
+class CopyJobAccepted(Schema):
     job_id: UUID
 
 
@@ -174,7 +174,7 @@ def edit(request: HttpRequest, copy_id: int, variant_id: int, payload: VariantEd
     return variant_out(variant, selectors.source_texts(request.auth.workspace, [variant]))
 
 
-@router.post("/copy/{copy_id}/variants/{variant_id}/regenerate", response={202: JobAccepted})
+@router.post("/copy/{copy_id}/variants/{variant_id}/regenerate", response={202: CopyJobAccepted})
 def regenerate(request: HttpRequest, copy_id: int, variant_id: int):
     job = services.regenerate_variant(request.auth, variant_id, copy_id=copy_id)
     return 202, {"job_id": job.pk}

@@ -29,7 +29,7 @@ class BatchIn(Schema):
     questions: list[str]
 
 
-class JobAccepted(Schema):
+class LLMJobAccepted(Schema):
     job_id: str
 
 
@@ -45,7 +45,7 @@ def test_model(request: HttpRequest, payload: PlaygroundIn):
         return services.ask_playground(request.auth, payload.question)
 
 
-@router.post("/llm/batch", response={202: JobAccepted})
+@router.post("/llm/batch", response={202: LLMJobAccepted})
 def question_batch(request: HttpRequest, payload: BatchIn):
     if len(payload.questions) > 1000:
         raise HttpError(400, "At most 1000 questions per batch.")

@@ -134,7 +134,7 @@ class BulkIn(Schema):
     assignee_id: int | None = None
 
 
-class JobAccepted(Schema):
+class ModerationJobAccepted(Schema):
     job_id: str
     total: int
 
@@ -150,7 +150,7 @@ class PolicyOut(Schema):
     use_llm_judge: bool
 
 
-class PolicyIn(Schema):
+class ModerationPolicyIn(Schema):
     rules: dict[str, RuleIO] | None = None
     exclude_pending_from_analysis: bool | None = None
     use_llm_judge: bool | None = None
@@ -228,7 +228,7 @@ def assign(request: HttpRequest, case_id: int, payload: AssignIn):
     return case_out(selectors.get_case(request.auth.workspace, case.pk))
 
 
-@router.post("/moderation/bulk", response={202: JobAccepted})
+@router.post("/moderation/bulk", response={202: ModerationJobAccepted})
 def bulk(request: HttpRequest, payload: BulkIn):
     filters = None
     if payload.filters is not None:
@@ -243,7 +243,7 @@ def bulk(request: HttpRequest, payload: BulkIn):
     return 202, {"job_id": str(job.pk), "total": job.total}
 
 
-@router.post("/moderation/screen-unchecked", response={202: JobAccepted})
+@router.post("/moderation/screen-unchecked", response={202: ModerationJobAccepted})
 def screen_unchecked(request: HttpRequest):
     job = services.start_backlog_screening(request.auth)
     return 202, {"job_id": str(job.pk), "total": job.total}
@@ -278,7 +278,7 @@ def get_policy(request: HttpRequest):
 
 
 @router.put("/moderation/policy", response=PolicyOut)
-def put_policy(request: HttpRequest, payload: PolicyIn):
+def put_policy(request: HttpRequest, payload: ModerationPolicyIn):
     rules = {c: r.dict() for c, r in payload.rules.items()} if payload.rules else None
     policy = services.update_policy(request.auth, rules=rules,
                                     exclude_pending_from_analysis=payload.exclude_pending_from_analysis,

@@ -47,7 +47,7 @@ class TranslationsIn(Schema):
     lang: str | None = None
 
 
-class JobAccepted(Schema):
+class ReplyJobAccepted(Schema):
     job_id: UUID
     texts: int
 
@@ -56,7 +56,7 @@ class DraftEdit(Schema):
     text: str
 
 
-class PolicyIn(Schema):
+class ReplyPolicyIn(Schema):
     policy: str | None = None
     tone: str | None = None
     sign_off: str | None = None
@@ -120,7 +120,7 @@ def snippet_out(snippet: KnowledgeSnippet) -> dict[str, Any]:
 
 # --- reply drafts ------------------------------------------------------------------------------------------
 
-@router.post("/replies", response={202: JobAccepted})
+@router.post("/replies", response={202: ReplyJobAccepted})
 def create_drafts(request: HttpRequest, payload: RepliesIn):
     selection = _selection(payload.text_ids, payload.filters)
     job = services.start_drafts(request.auth, selection, payload.variants)
@@ -206,7 +206,7 @@ def get_policy(request: HttpRequest):
 
 
 @router.put("/reply-policy")
-def put_policy(request: HttpRequest, payload: PolicyIn):
+def put_policy(request: HttpRequest, payload: ReplyPolicyIn):
     return policy_out(services.update_policy(request.auth, **payload.dict()))
 
 
@@ -248,7 +248,7 @@ def text_translation(request: HttpRequest, text_id: int, lang: str | None = None
             "created_at": outcome.created_at}
 
 
-@router.post("/translations", response={202: JobAccepted})
+@router.post("/translations", response={202: ReplyJobAccepted})
 def bulk_translations(request: HttpRequest, payload: TranslationsIn):
     selection = _selection(payload.text_ids, payload.filters)
     language = payload.lang or selectors.reading_language(request.auth.user)
