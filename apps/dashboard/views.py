@@ -35,7 +35,8 @@ from apps.jobs import services as jobs
 from apps.jobs.selectors import get_job, recent_jobs, retryable_ids
 from apps.llm import selectors as llm
 from apps.moderation import selectors as moderation_selectors
-from apps.search.selectors import more_like_this, semantic_search
+from apps.search.selectors import more_like_this
+from apps.search.selectors import search as search_texts
 
 from .context_processors import llm_banner_text
 from .health import cached_component_health, cached_llm_health
@@ -227,8 +228,16 @@ def search(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, "Some filters were not valid and were ignored.")
         filters = LISTING_DEFAULTS
-    hits = semantic_search(ws, query, 20, filters) if query.strip() else []
-    return render(request, "dashboard/search.html", {"query": query, "hits": hits,
+    include_weaker = request.GET.get("weaker") == "1"
+    result = search_texts(ws, query, 20, filters, include_weaker=include_weaker) if query.strip() else None
+    params = request.GET.copy()
+    params["weaker"] = "1"
+    weaker_url = params.urlencode()
+    params.pop("weaker")
+    return render(request, "dashboard/search.html", {"query": query, "hits": result.hits if result else [],
+                                                     "weaker": result.weaker if result else 0,
+                                                     "include_weaker": include_weaker, "weaker_url": weaker_url,
+                                                     "stronger_url": params.urlencode(),
                                                      "choices": corpus.filter_choices(ws),
                                                      "sees_hidden": corpus.sees_hidden(request.workspace_ctx)})
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",  # its templates and static files: /api/v1/docs serves Swagger UI itself (the CSP allows no CDN)
     "django_celery_beat",
     "apps.accounts",
     "apps.jobs",
@@ -190,6 +191,8 @@ MURMUR_MAX_IMPORT_ROWS = env_int("MURMUR_MAX_IMPORT_ROWS", 200_000)
 MURMUR_IMPORT_BATCH_SIZE = env_int("MURMUR_IMPORT_BATCH_SIZE", 2000)
 MURMUR_EMBED_BATCH_SIZE = env_int("MURMUR_EMBED_BATCH_SIZE", 256)
 MURMUR_DEFAULT_EMBEDDING_MODEL = os.environ.get("MURMUR_EMBEDDING_MODEL", "minilm-l6")
+# Search hides results less similar than this as "weaker matches" (chosen with bench/quality/search.py)
+MURMUR_SEARCH_MIN_SIMILARITY = {"minilm-l6": 0.35, "use-multilingual": 0.25}
 MURMUR_EXPORT_TTL_DAYS = env_int("MURMUR_EXPORT_TTL_DAYS", 7)  # finished exports are deleted after this
 MURMUR_ERASURE_MAX_MATCHES = env_int("MURMUR_ERASURE_MAX_MATCHES", 5000)  # a broader search must be narrowed
 
