@@ -2,7 +2,7 @@ from django.db import connection
 
 from apps.corpus.selectors import TextFilters
 from apps.embeddings.backends import get_backend
-from apps.search.selectors import nearest, semantic_search
+from apps.search.selectors import fuse, keyword_ranking, nearest, search, semantic_search
 from tests.conftest import import_now
 
 REVIEWS = [
@@ -35,9 +35,9 @@ def test_search_api_filters_and_more_like_this(owner):
     api = owner.api()
     body = api.get("/api/v1/search?q=bluetooth connection problems&k=2").json()
     assert body["results"][0]["text"].startswith("The app cannot pair") and "score" in body["results"][0]
-    only_5 = api.get("/api/v1/search?q=bluetooth&k=10&rating=5").json()["results"]
+    only_5 = api.get("/api/v1/search?q=bluetooth&k=10&rating=5&include_weaker=true").json()["results"]
     assert only_5 and {r["rating"] for r in only_5} == {5}
-    source = api.get("/api/v1/search?q=lamp&k=10&source=survey").json()["results"]
+    source = api.get("/api/v1/search?q=lamp&k=10&source=survey&include_weaker=true").json()["results"]
     assert {r["source"] for r in source} == {"survey"}
     battery = body = api.get("/api/v1/search?q=battery&k=1").json()["results"][0]
     similar = api.get(f"/api/v1/texts/{battery['id']}/similar?k=3").json()["results"]
@@ -85,7 +85,78 @@ def test_search_api_leaves_hidden_texts_out_for_viewers(owner, make_member):
     import_now(owner, "r.csv", _csv())
     owner.workspace.texts.filter(text__startswith="The battery drains").update(moderation_status="hidden")
     viewer = make_member("viewer", owner.workspace.name)
-    url = "/api/v1/search?q=battery drains overnight&k=6"
+    url = "/api/v1/search?q=battery drains overnight&k=6&include_weaker=true"
     owner_sees, viewer_sees = ({r["text"][:18] for r in m.api().get(url).json()["results"]} for m in (owner, viewer))
     assert "The battery drains" in owner_sees
     assert "The battery drains" not in viewer_sees and len(viewer_sees) == 5
+
+
+ZH_REVIEWS = [
+    ("快递太慢了，等了两个星期才到", 2, "zh"),
+    ("客服态度很好，问题很快解决了", 5, "zh"),
+]
+
+
+def _zh_csv() -> bytes:
+    lines = ["text,rating,language"] + [f"{t},{r},{lang}" for t, r, lang in ZH_REVIEWS]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_reciprocal_rank_fusion_rewards_texts_both_rankings_agree_on():
+    assert fuse([1, 2, 3], [3, 4]) == [3, 1, 2, 4]  # 3: 1/63 + 1/61 beats 1: 1/61
+    assert fuse([1, 2], [2, 1], weights=(1.0, 0.5))[0] == 1
+
+
+def test_keyword_ranking_stems_english_and_matches_chinese_bigrams(owner):
+    import_now(owner, "r.csv", _csv())
+    import_now(owner, "zh.csv", _zh_csv())
+    ranked = keyword_ranking(owner.workspace, "batteries draining", 5, TextFilters())
+    texts = {t.pk: t.text for t in owner.workspace.texts.all()}
+    assert texts[ranked[0][0]].startswith("The battery drains") and ranked[0][1] == 1.0
+    ranked = keyword_ranking(owner.workspace, "快递很慢", 5, TextFilters())
+    assert texts[ranked[0][0]].startswith("快递太慢")
+    assert keyword_ranking(owner.workspace, "the and of", 5, TextFilters()) == []  # stop words only
+
+
+def test_search_shows_strong_matches_and_counts_the_weaker_ones(owner):
+    import_now(owner, "r.csv", _csv())
+    strong = search(owner.workspace, "battery drains overnight", k=6)
+    assert strong.hits[0].text.text.startswith("The battery drains")
+    assert strong.weaker > 0 and len(strong.hits) + strong.weaker == 6
+    everything = search(owner.workspace, "battery drains overnight", k=6, include_weaker=True)
+    assert len(everything.hits) == 6 and everything.weaker == 0
+    api = owner.api()
+    body = api.get("/api/v1/search?q=battery drains overnight&k=6").json()
+    assert body["weaker"] == strong.weaker and len(body["results"]) == len(strong.hits)
+    assert body["results"][0]["keyword_share"] == 1.0
+    assert len(api.get("/api/v1/search?q=battery drains overnight&k=6&include_weaker=true").json()["results"]) == 6
+
+
+def test_a_rare_word_finds_its_text_whatever_its_meaning(owner):
+    import_now(owner, "r.csv", _csv() + b'"Order ZX-4471 never arrived, please call me back",1,en,survey\n')
+    hits = search(owner.workspace, "ZX-4471", k=5).hits
+    assert hits and hits[0].text.text.startswith("Order ZX-4471") and hits[0].keyword_share == 1.0
+
+
+def test_keyword_search_keeps_to_the_workspace_and_leaves_hidden_texts_out_for_viewers(owner, make_member):
+    import_now(owner, "r.csv", _csv())
+    stranger = make_member("owner", "Elsewhere")
+    import_now(stranger, "s.csv", b"text,rating\nFirmware update bricked the lamp,1\n")
+    assert all(not h.text.text.startswith("Firmware update bricked")
+               for h in search(owner.workspace, "firmware update bricked", k=10, include_weaker=True).hits)
+    owner.workspace.texts.filter(text__startswith="The battery drains").update(moderation_status="hidden")
+    viewer = make_member("viewer", owner.workspace.name)
+    url = "/api/v1/search?q=battery drains overnight firmware&k=6&include_weaker=true"
+    owner_sees, viewer_sees = ([r["text"] for r in m.api().get(url).json()["results"]] for m in (owner, viewer))
+    assert owner_sees[0].startswith("The battery drains")
+    assert viewer_sees and not any(t.startswith("The battery drains") for t in viewer_sees)
+
+
+def test_search_page_offers_the_weaker_matches(owner):
+    import_now(owner, "r.csv", _csv())
+    client = owner.browser()
+    page = client.get("/search/?q=battery drains overnight").content.decode()
+    assert "The battery drains" in page and "Show weaker matches" in page and "weaker=1" in page
+    strong_rows = page.count('class="text-row')
+    page = client.get("/search/?q=battery drains overnight&weaker=1").content.decode()
+    assert page.count('class="text-row') > strong_rows and "Hide weaker matches" in page
