@@ -20,6 +20,14 @@ OTHERS = ["Battery drains overnight since the update", "The parcel arrived late 
           "Beautiful warm light for reading", "快递盒子被压坏了，灯也摔坏了", "灯光很柔和，晚上看书很舒服"]
 
 
+# Replies a person would write, by the customer's language: no fact, offer or promise for the policy to flag.
+CLEAN = {"en": "Thank you for telling us, and sorry for the trouble with your lamp.",
+         "zh": "感谢您告诉我们，给您带来不便，非常抱歉。"}
+# A reply stating what the policy covers (firmware 2.3.1 fixes the drain, as a free update).
+FIRMWARE = {"en": "Sorry about the battery. Firmware 2.3.1 fixes it and is coming as a free update.",
+            "zh": "电池的问题很抱歉。固件2.3.1修复了它，将作为免费更新推送。"}
+
+
 def _csv() -> bytes:
     rows = ["text,rating,date"] + [f'"{t}",{1 if i < 2 else 4},2026-10-{10 + i}' for i, t in
                                    enumerate([EN, ZH, *OTHERS])]
@@ -48,10 +56,12 @@ def test_replies_and_translations_with_the_real_model(make_member, celery_worker
 
     workspace_ids = {t.pk for t in texts.values()}
     policy_obj = ReplyPolicy.objects.get(workspace=member.workspace)
+    drafted = [t for t in (en, zh) if t.pk not in job["result"]["failed_texts"]]
+    assert drafted, job  # at least one draft, so the approval path below runs
     for text in (en, zh):
         listing = api.get(f"/api/v1/replies?text_id={text.pk}").json()
-        if text.pk in job["result"]["failed_texts"]:
-            assert listing["count"] == 0
+        if text not in drafted:  # the model failed this text: no draft, and the job says why
+            assert listing["count"] == 0 and job["result"]["notes"], job
             continue
         assert listing["count"] == 1
         item = listing["results"][0]
@@ -76,43 +86,56 @@ def test_replies_and_translations_with_the_real_model(make_member, celery_worker
         assert ModerationCase.objects.filter(workspace=member.workspace, subject_type="reply_draft",
                                              subject_id=str(item["id"]), text=item["text"]).exists()
         approve = api.post(f"/api/v1/replies/{item['id']}/approve")
-        blocking = kinds - {"language"}
-        if item["moderation"]["status"] == "approved" and not blocking:
-            assert approve.status_code == 200 and approve.json()["approved"]
-        else:
+        if item["moderation"]["status"] != "approved" or kinds - {"language"}:
+            # what the model wrote cannot be approved yet: refused with a reason; a person edits it to a clean
+            # reply in the customer's language (moderated and checked again), and then it can be approved
             assert approve.status_code == 409 and approve.json()["error"]
+            edited = api.patch(f"/api/v1/replies/{item['id']}", {"text": CLEAN[text.language]},
+                               content_type="application/json")
+            assert edited.status_code == 200, edited.content
+            assert edited.json()["policy_flags"] == [] and edited.json()["moderation"]["status"] == "approved", \
+                edited.json()
+            approve = api.post(f"/api/v1/replies/{item['id']}/approve")
+        assert approve.status_code == 200 and approve.json()["approved"], approve.content
 
-    # an edit is checked and moderated again, through the real judge where the detectors are unsure
-    first = api.get(f"/api/v1/replies?text_id={en.pk}").json()["results"]
-    if first:
-        edited = api.patch(f"/api/v1/replies/{first[0]['id']}", {"text": "Sorry about the battery. Firmware 2.3.1 "
-                                                                         "fixes it and is coming as a free update."},
-                           content_type="application/json")
-        assert edited.status_code == 200, edited.content
-        assert edited.json()["policy_flags"] == [] and edited.json()["moderation"]["status"] in (
-            "approved", "pending", "hidden")
+    # an edit is checked and moderated again, through the real judge where the detectors are unsure; it withdraws
+    # the approval
+    first = api.get(f"/api/v1/replies?text_id={drafted[0].pk}").json()["results"][0]
+    edited = api.patch(f"/api/v1/replies/{first['id']}", {"text": FIRMWARE[drafted[0].language]},
+                       content_type="application/json")
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["policy_flags"] == [] and edited.json()["moderation"]["status"] in (
+        "approved", "pending", "hidden")
+    assert not edited.json()["approved"]
 
-    # translation on demand: a usable translation (then cached), or a clear refusal, never a wrong one
-    response = api.get(f"/api/v1/texts/{zh.pk}/translation?lang=en")
-    if response.status_code == 200:
-        body = response.json()
-        assert body["translation"].strip() and body["source_language"] == "zh" and not body["same_language"]
-        again = api.get(f"/api/v1/texts/{zh.pk}/translation?lang=en").json()
-        assert again["cached"] and again["translation"] == body["translation"]
-    else:
-        assert response.status_code == 502 and "did not answer in English" in response.json()["error"]
-        assert not TextTranslation.objects.filter(text=zh, target_language="en").exists()
+    # translation on demand of the Chinese texts into English: a usable translation (then cached) or a clear
+    # refusal, never a wrong one. SmolLM2 may answer a text in Chinese again (refused): the next Chinese text is
+    # asked until one is translated, so that the translation path runs
+    zh_texts = [zh, *(t for t in texts.values() if t.language == "zh" and t != zh)]
+    assert len(zh_texts) == 3
+    translated = []
+    for source in zh_texts:
+        if translated:
+            break
+        response = api.get(f"/api/v1/texts/{source.pk}/translation?lang=en")
+        if response.status_code == 200:
+            body = response.json()
+            assert body["translation"].strip() and body["source_language"] == "zh" and not body["same_language"]
+            again = api.get(f"/api/v1/texts/{source.pk}/translation?lang=en").json()
+            assert again["cached"] and again["translation"] == body["translation"]
+            translated.append(source.pk)
+        else:
+            assert response.status_code == 502 and "did not answer in English" in response.json()["error"]
+            assert not TextTranslation.objects.filter(text=source, target_language="en").exists()
+    assert translated, "the model translated none of the three Chinese texts into English"
 
-    # bulk translation of the Chinese texts, as one job
+    # bulk translation of the Chinese texts, as one job: the ones translated above come from the cache
     bulk = api.post("/api/v1/translations", {"filters": {"language": "zh"}, "lang": "en"},
                     content_type="application/json")
     assert bulk.status_code == 202, bulk.content
     job = wait_for_job(api, bulk.json()["job_id"], timeout=900)
-    assert job["total"] == 3
-    if job["status"] == "succeeded":
-        counts = job["result"]
-        assert counts["translated"] + counts["cached"] + counts["failed"] == 3
-        assert TextTranslation.objects.filter(text__workspace=member.workspace, target_language="en").count() \
-            == counts["translated"] + counts["cached"]
-    else:
-        assert job["error"]
+    assert job["total"] == 3 and job["status"] == "succeeded", job
+    counts = job["result"]
+    assert counts["cached"] >= len(translated) and counts["translated"] + counts["cached"] + counts["failed"] == 3
+    assert TextTranslation.objects.filter(text__workspace=member.workspace, target_language="en").count() \
+        == counts["translated"] + counts["cached"]
