@@ -7,6 +7,7 @@ from apps.accounts.services import ensure_member
 from apps.corpus.models import CustomerText
 from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
 from apps.replies import services
+from apps.replies.models import ReplyDraft
 from tests.conftest import import_now
 from tests.fakes import FakeLLM, RepliesScript
 
@@ -17,6 +18,8 @@ CSV = ("text,rating,date\n"
        "\"Battery drains overnight since the firmware update\",2,2026-10-02\n"
        "\"Beautiful warm light, perfect for reading\",5,2026-10-03\n"
        "\"电池一晚上就没电了，升级固件以后更严重了\",1,2026-10-04\n").encode()
+# A reply a person would write: no fact, offer or promise for the policy check to flag.
+CLEAN = "Thank you for telling us, and sorry for the trouble with your lamp."
 
 
 def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, llm_base_url, make_member,
@@ -42,10 +45,22 @@ def test_draft_approve_edit_and_translate_in_the_browser(person, celery_worker, 
     assert card.locator(".reply-body").inner_text().strip()
     assert "moderation:" in card.inner_text()
     person.shot("2-draft")
-    if card.locator("[data-action=approve]").is_enabled():
-        card.locator("[data-action=approve]").click()
-        person.page.wait_for_selector(".reply.reply-approved")
-        person.shot("3-approved")
+    draft = ReplyDraft.objects.get(pk=int(card.get_attribute("data-draft-id")))
+    assert card.locator("[data-action=approve]").is_enabled() == (draft.moderation_status == "approved")
+    if draft.moderation_status != "approved" or services.blocking_flags(draft):
+        # The model's draft cannot be approved as it is (moderation has not cleared it, or the policy check
+        # flagged it): a person edits it to a clean reply, which is checked and moderated again.
+        card.locator("[data-action=edit]").click()
+        card.locator(".editor textarea").fill(CLEAN)
+        card.locator(".editor button.primary").click()
+        person.page.wait_for_selector(f".reply .reply-body:has-text('{CLEAN}')")
+        card = person.page.locator(".reply[data-draft-id]").first
+    draft = ReplyDraft.objects.get(pk=int(card.get_attribute("data-draft-id")))
+    assert draft.moderation_status == "approved" and not services.blocking_flags(draft), draft.policy_flags
+    card.locator("[data-action=approve]").click()
+    person.page.wait_for_selector(".reply.reply-approved")
+    assert ReplyDraft.objects.get(pk=draft.pk).status == "approved"
+    person.shot("3-approved")
 
     card = person.page.locator(".reply[data-draft-id]").first
     card.locator("[data-action=edit]").click()
