@@ -63,7 +63,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     healthy = all(c["ok"] for c in components.values())
     detail = _sees_health_detail(request)
     body = {"status": "ok" if healthy else "degraded",
-            "components": {name: {"state": "up" if c["ok"] else "down", **(c if detail else {})}
+            # `state` is up/down for every caller (the LLM check's own ready/loading/down is in its detail)
+            "components": {name: {**(c if detail else {}), "state": "up" if c["ok"] else "down"}
                            for name, c in components.items()}}
     return JsonResponse(body, status=200 if healthy else 503)
 
