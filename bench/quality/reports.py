@@ -53,7 +53,7 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
     insight_services.get_gateway = copy_services.ideas.get_gateway = lambda: recorder
     try:
         run = insight_services.start_analysis(member)
-        _run_when_ready(insight_services, run.pk)
+        _run_when_ready(insight_services, run.pk, settle_judge=not ctx.use_llm)
         run.refresh_from_db()
         idea_set = copy_services.start_ideas(member)
         copy_services.generate_ideas(idea_set.pk)
@@ -92,9 +92,11 @@ def _import(member, rows: list[dict]) -> dict[int, dict]:
     return {pk: by_text[text] for pk, text in CustomerText.objects.filter(pk__in=ids).values_list("pk", "text")}
 
 
-def _run_when_ready(insight_services, run_id: int, timeout_s: float = 600) -> None:
+def _run_when_ready(insight_services, run_id: int, *, settle_judge: bool, timeout_s: float = 600) -> None:
     """Run the analysis here once the import's jobs are done (under `make quality` real workers screen the
-    texts after the import commits; in tests nothing is queued)."""
+    texts after the import commits; in tests nothing is queued). `settle_judge` (under --no-llm): no model
+    answers the moderation judge, so the cases it waits for go to the human queue, as they do in the product
+    when the judge is unreachable and nobody waits for it."""
     deadline = time.monotonic() + timeout_s
     while True:
         try:
@@ -103,7 +105,26 @@ def _run_when_ready(insight_services, run_id: int, timeout_s: float = 600) -> No
         except insight_services.NotYet:
             if time.monotonic() > deadline:
                 raise
+            if settle_judge:
+                _settle_judge_without_model(run_id)
             time.sleep(2)
+
+
+def _settle_judge_without_model(run_id: int) -> None:
+    from apps.insights.models import AnalysisRun
+    from apps.jobs.models import Job
+    from apps.moderation.models import CaseStatus, ModerationCase
+    from apps.moderation.services.judging import judge
+    from apps.moderation.services.screening import refresh_screening_job
+
+    workspace_id = AnalysisRun.objects.values_list("workspace_id", flat=True).get(pk=run_id)
+    for job in Job.objects.filter(workspace_id=workspace_id, kind="moderation", finished_at__isnull=True):
+        if not job.params.get("fast_stage_done"):
+            continue  # the worker is still screening: its cases are not all there yet
+        waiting = list(ModerationCase.objects.filter(job=job, status=CaseStatus.SCREENING)
+                       .select_related("workspace"))
+        judge(waiting, wait_for_llm=False)
+        refresh_screening_job(str(job.pk))
 
 
 class Recording:
