@@ -1,14 +1,16 @@
 """Health of the infrastructure every job needs (database, broker, workers), for /healthz and for telling
-the people watching a job why it is not moving. Each check is cheap and bounded in time."""
+the people watching a job why it is not moving. Each check is cheap and bounded in time.
+
+The checks ask the Celery app this process configured (`config/celery.py` makes it current when Django
+starts) for its broker and its queues, so core imports neither `config` nor `workers`."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from celery import current_app
 from django.db import connection
-
-from workers.routing import QUEUE_NAMES
 
 _worker_cache: dict[str, Any] = {"at": 0.0, "value": None}
 
@@ -25,11 +27,14 @@ def check_database() -> dict[str, Any]:
         return {"ok": False, "detail": f"unreachable ({type(exc).__name__})"}
 
 
-def check_broker() -> dict[str, Any]:
-    from config.celery import app
+def queue_names() -> list[str]:
+    """The queues this process's workers are meant to consume (workers/routing.py declares them)."""
+    return [queue.name for queue in current_app.conf.task_queues or ()]
 
+
+def check_broker() -> dict[str, Any]:
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
             conn.default_channel.client.ping()
         return {"ok": True, "detail": "redis ok"}
@@ -41,14 +46,12 @@ def check_workers() -> dict[str, Any]:
     """Which queues have a live consumer. Cached a few seconds: the broadcast waits for replies."""
     if time.monotonic() - _worker_cache["at"] < 5 and _worker_cache["value"] is not None:
         return _worker_cache["value"]
-    from config.celery import app
-
     try:
-        replies = app.control.inspect(timeout=1.0).active_queues() or {}
+        replies = current_app.control.inspect(timeout=1.0).active_queues() or {}
     except Exception as exc:
         value = {"ok": False, "detail": f"unreachable ({type(exc).__name__})", "queues": {}}
     else:
-        consumers = {name: 0 for name in QUEUE_NAMES}
+        consumers = {name: 0 for name in queue_names()}
         for queues in replies.values():
             for queue in queues:
                 if queue["name"] in consumers:
