@@ -13,8 +13,8 @@ class CopyConfig(AppConfig):
 
         from . import receivers, services  # noqa: F401  (receivers learn moderation outcomes of variants)
 
-        registry.register("copy", permission=ANALYZE, resend=services.resend_copy)
+        registry.register("copy", permission=ANALYZE, resend=services.resend_copy, uses_llm=True)
         registry.register("copy_regenerate", permission=ANALYZE, resend=services.resend_regenerate,
-                          refusal=services.regenerate_retry_refusal)
+                          refusal=services.regenerate_retry_refusal, uses_llm=True)
         registry.register("copy_ideas", permission=ANALYZE, resend=services.resend_ideas,
-                          refusal=services.ideas_retry_refusal)
+                          refusal=services.ideas_retry_refusal, uses_llm=True)

@@ -15,5 +15,6 @@ class InsightsConfig(AppConfig):
 
         TEXT_ENRICHERS.append(text_signals)
         TEXT_FILTERS.append(filter_by_analysis)
-        registry.register("analysis", permission=ANALYZE, resend=resend_analysis, refusal=analysis_retry_refusal)
+        registry.register("analysis", permission=ANALYZE, resend=resend_analysis, refusal=analysis_retry_refusal,
+                          uses_llm=True)
         from . import receivers  # noqa: F401  (classifies imported texts)

@@ -1,5 +1,6 @@
-"""Which kinds of job can be retried, and how. Each app registers the kinds it starts (in its AppConfig.ready),
-so jobs never imports the apps above it: the same pattern as `corpus.apis.TEXT_ENRICHERS`."""
+"""The kinds of job: how each is retried, and whether it waits in the model's line. Each app registers the kinds
+it starts (in its AppConfig.ready), so jobs never imports the apps above it: the same pattern as
+`corpus.apis.TEXT_ENRICHERS`."""
 
 from __future__ import annotations
 
@@ -23,11 +24,19 @@ class Resender:
     resend: Callable[[Job], None]
     # Why a failed job of this kind cannot be retried now (e.g. a newer run replaced it), or None.
     refusal: Callable[[Job], str | None] | None = None
+    # Whether the kind's task asks the model servers (runs on the `llm` queue, workers/routing.py): such jobs wait
+    # in one line shared by every workspace, and the job widget shows their place in it.
+    uses_llm: bool = False
 
 
 RESENDERS: dict[str, Resender] = {}
 
 
 def register(kind: str, *, permission: str, resend: Callable[[Job], None],
-             refusal: Callable[[Job], str | None] | None = None) -> None:
-    RESENDERS[kind] = Resender(permission=permission, resend=resend, refusal=refusal)
+             refusal: Callable[[Job], str | None] | None = None, uses_llm: bool = False) -> None:
+    RESENDERS[kind] = Resender(permission=permission, resend=resend, refusal=refusal, uses_llm=uses_llm)
+
+
+def llm_kinds() -> frozenset[str]:
+    """The kinds that wait in the model's line."""
+    return frozenset(kind for kind, resender in RESENDERS.items() if resender.uses_llm)

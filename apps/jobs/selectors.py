@@ -13,7 +13,7 @@ from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 
 from .models import WAITING_FOR_MODEL, Job, JobStatus
-from .registry import RESENDERS
+from .registry import RESENDERS, llm_kinds
 
 
 def get_job(workspace: Workspace, job_id: UUID) -> Job | None:
@@ -43,10 +43,6 @@ def retryable_ids(ctx: WorkspaceContext, jobs: Iterable[Job]) -> set[UUID]:
 
 # --- the LLM queue: where a waiting job stands, and how long the jobs ahead of it usually take -----------------
 
-# The kinds whose tasks run on the `llm` queue (workers/routing.py), one line for all workspaces: every one asks
-# the same model servers. (Moderation's judge runs inside a "moderation" job that starts on `ingest`.)
-LLM_KINDS = frozenset({"analysis", "copy", "copy_regenerate", "copy_ideas", "reply_drafts", "translations",
-                       "llm_batch"})
 ESTIMATE_FROM_LAST = 20  # finished jobs of a kind whose median duration stands for the kind
 STALE_AFTER = timedelta(days=1)  # an unfinished job older than this is stuck, not ahead in line
 
@@ -110,10 +106,11 @@ def queue_place(job: Job, *, now: datetime | None = None) -> QueuePlace | None:
     model server; None for any other job. The estimate adds up the median duration of each job ahead's kind."""
     waiting = job.status == JobStatus.QUEUED or (job.status == JobStatus.RUNNING
                                                  and job.message.startswith(WAITING_FOR_MODEL))
-    if job.kind not in LLM_KINDS or not waiting:
+    kinds = llm_kinds()  # one line for all workspaces: every one asks the same model servers
+    if job.kind not in kinds or not waiting:
         return None
     now = now or timezone.now()
-    ahead = list(Job.objects.filter(kind__in=LLM_KINDS, status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
+    ahead = list(Job.objects.filter(kind__in=kinds, status__in=(JobStatus.QUEUED, JobStatus.RUNNING),
                                     created_at__lt=job.created_at, created_at__gte=now - STALE_AFTER)
                  .exclude(pk=job.pk).values_list("kind", flat=True))
     if not ahead:

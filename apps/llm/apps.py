@@ -14,5 +14,5 @@ class LlmConfig(AppConfig):
         from .gateway import LLMError, LLMUnavailable
         from .services import resend_question_batch
 
-        registry.register("llm_batch", permission=ANALYZE, resend=resend_question_batch)
+        registry.register("llm_batch", permission=ANALYZE, resend=resend_question_batch, uses_llm=True)
         register_llm_errors(unavailable=LLMUnavailable, failed=LLMError)  # what LLMJobTask waits on or fails with

@@ -13,5 +13,5 @@ class RepliesConfig(AppConfig):
         from . import receivers  # noqa: F401  (learns moderation outcomes of drafts)
         from .services import resend_drafts, resend_translations
 
-        registry.register("reply_drafts", permission=ANALYZE, resend=resend_drafts)
-        registry.register("translations", permission=ANALYZE, resend=resend_translations)
+        registry.register("reply_drafts", permission=ANALYZE, resend=resend_drafts, uses_llm=True)
+        registry.register("translations", permission=ANALYZE, resend=resend_translations, uses_llm=True)

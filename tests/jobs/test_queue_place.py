@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from apps.jobs.models import WAITING_FOR_MODEL
+from apps.jobs.registry import llm_kinds
 from apps.jobs.selectors import duration_words, ordinal, queue_place, typical_durations
 from tests.factories import job
 
@@ -16,6 +17,13 @@ def _line(ws, *kinds, start=None):
     """Queued jobs of `kinds`, one a second apart, oldest first."""
     start = start or timezone.now() - timedelta(minutes=10)
     return [job(ws, kind, created_at=start + timedelta(seconds=i)) for i, kind in enumerate(kinds)]
+
+
+def test_the_model_line_holds_the_kinds_each_app_registers_as_asking_the_model():
+    # Every kind whose task runs on the llm queue (workers/routing.py) and none other: moderation's judge runs
+    # inside a job that starts on the ingest queue, imports and exports never ask the model.
+    assert llm_kinds() == {"analysis", "copy", "copy_regenerate", "copy_ideas", "reply_drafts", "translations",
+                           "llm_batch"}
 
 
 def test_position_counts_the_unfinished_llm_jobs_queued_before_it_in_every_workspace(owner, make_member):
