@@ -81,10 +81,9 @@ def validate_upload(upload: Upload) -> ParsedFile:
     try:
         return parse_file(upload.filename, upload.data, upload.mapping, max_rows=settings.MURMUR_MAX_IMPORT_ROWS,
                           max_text_chars=settings.MURMUR_MAX_TEXT_CHARS, skip_invalid=upload.skip_invalid_rows)
-    except ImportValidationError as exc:
-        exc.message = _named(upload.filename, exc.message)
-        exc.args = (exc.message,)
-        raise
+    except ImportValidationError as exc:  # the same problem, its message naming the file
+        raise ImportValidationError(_named(upload.filename, exc.message), exc.details, valid_rows=exc.valid_rows,
+                                    invalid_rows=exc.invalid_rows) from exc
 
 
 def start_import(ctx: WorkspaceContext, upload: Upload) -> TextImport:
