@@ -147,9 +147,11 @@ class Gateway:
         """Send all requests concurrently (bounded per server). Each slot gets a result or an LLMError;
         LLMUnavailable and LLMBudgetExceeded are raised, since no request can succeed then."""
         check_budget(workspace)
-        prepared = [self._prepare(r) for r in requests]
+        workspace_id = workspace.pk if workspace is not None else None
+        prepared = [self._prepare(r, workspace_id) for r in requests]
         results: list[LLMResult | LLMError | None] = [None] * len(prepared)
-        cached = {e.key: e for e in LLMCacheEntry.objects.filter(key__in=[p.cache_key for p in prepared])}
+        cached = {e.key: e for e in LLMCacheEntry.objects.filter(key__in=[p.cache_key for p in prepared],
+                                                                 workspace_id=workspace_id)}
         pending: list[int] = []
         for i, p in enumerate(prepared):
             entry = cached.get(p.cache_key)
@@ -209,12 +211,14 @@ class Gateway:
 
     # --- internals --------------------------------------------------------------------------------
 
-    def _prepare(self, request: LLMRequest) -> _Prepared:
+    def _prepare(self, request: LLMRequest, workspace_id: int | None = None) -> _Prepared:
         template = load_prompt(request.prompt, request.version)
         messages = template.render(request.variables)
         schema = request.schema.model_json_schema()
+        # The cache is per workspace: a shared one would tell a tenant (through `cached` and the speed of the
+        # answer) that another tenant sent the same text.
         key_material = json.dumps(
-            [self.model, template.name, template.version, template.fingerprint, messages, schema,
+            [workspace_id, self.model, template.name, template.version, template.fingerprint, messages, schema,
              request.max_tokens, request.temperature, request.seed], sort_keys=True, ensure_ascii=False)
         body = {
             "model": self.model, "messages": messages, "max_tokens": request.max_tokens,

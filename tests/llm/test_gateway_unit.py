@@ -142,6 +142,17 @@ def test_cache_makes_reruns_free(owner):
     assert len(script.requests) == 2
 
 
+def test_the_cache_is_per_workspace(owner, make_member):
+    # Another tenant asking the same question must not learn (from `cached`) that someone asked it before.
+    other = make_member("owner", workspace="Other Co").workspace
+    script = Scripted({"answer": "x"})
+    gw = gateway(script)
+    gw.run(ask(), workspace=owner.workspace, feature="t")
+    theirs = gw.run(ask(), workspace=other, feature="t")
+    assert not theirs.cached and len(script.requests) == 2
+    assert gw.run(ask(), workspace=other, feature="t").cached and len(script.requests) == 2
+
+
 def test_budget_stops_new_work(owner):
     LLMBudget.objects.create(workspace=owner.workspace, monthly_tokens=20)
     gw = gateway(Scripted({"answer": "a"}))
