@@ -1,8 +1,10 @@
-"""Encryption at rest for personal data: keys from the environment, Fernet tokens and blind indexes.
+"""Encryption at rest for personal data: keys from the environment, Fernet tokens and keyed digests.
 
 This module is the ground floor: it imports nothing from `apps`, so corpus (and anything else) may use it.
 `config/settings` calls `load_keys` so a missing or malformed key stops every process at start-up with a
 sentence saying how to fix it; `fields.py` encrypts and decrypts through `encrypt`/`decrypt`.
+
+Digests (`workspace_digest`, `blind_index`) are keyed HMACs per workspace, derived from the same keys.
 
 MURMUR_ENCRYPTION_KEYS holds one or more Fernet keys, comma separated. The first one encrypts; every one can
 decrypt (MultiFernet). To rotate, put a new key first and keep the old ones after it, restart, and run
@@ -125,13 +127,33 @@ def is_token(value: str | bytes) -> bool:
     return bytes(value[:6]) == TOKEN_PREFIX.encode()
 
 
-# --- blind indexes: exact-match lookups on encrypted columns without decrypting every row ---------------------
+# --- keyed digests: exact-match lookups and de-duplication without a guessable hash -------------------------
+# A plain SHA-256 of a text lets anyone who reads the database confirm a guess ("did customer X write Y?"), and
+# one unkeyed index per author links the same person across workspaces. Every digest we store is an HMAC under
+# a key derived from the encryption key, over the workspace's id and what the digest is for as well as the value:
+# without the key nothing can be tested, and one value gives unrelated digests in two workspaces.
+
+DIGEST_INFO = b"murmur workspace digest v1"
+AUTHOR, TEXT, FILE, ERASURE_CRITERION = "author", "text", "file", "erasure criterion"
+
 
 @cache
-def _index_key(key: str) -> bytes:
-    """A separate HMAC key derived from an encryption key, so the index never reuses the encryption key."""
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"murmur blind index v1")
+def _digest_key(key: str) -> bytes:
+    """A separate HMAC key derived from an encryption key, so a digest never reuses the encryption key."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DIGEST_INFO)
     return hkdf.derive(base64.urlsafe_b64decode(key))
+
+
+def workspace_digest(workspace_id: int, purpose: str, value: str | bytes, key: str | None = None) -> str:
+    """HMAC-SHA256 (hex) of `value` for `purpose` in one workspace, under `key` (default: the current key)."""
+    data = value.encode() if isinstance(value, str) else bytes(value)
+    message = f"{purpose}\x1f{int(workspace_id)}\x1f".encode() + data
+    return hmac.new(_digest_key(key or configured_keys()[0]), message, hashlib.sha256).hexdigest()
+
+
+def workspace_digests(workspace_id: int, purpose: str, value: str | bytes) -> list[str]:
+    """The digest under every configured key, current first: rows a rotation has not reached yet still match."""
+    return list(dict.fromkeys(workspace_digest(workspace_id, purpose, value, key) for key in configured_keys()))
 
 
 def normalise(value: str) -> str:
@@ -139,14 +161,16 @@ def normalise(value: str) -> str:
     return " ".join(value.casefold().split())
 
 
-def blind_index(value: str, key: str | None = None) -> str:
-    """HMAC-SHA256 of the normalised value under the current key ("" for an empty value)."""
+def blind_index(value: str, workspace_id: int, key: str | None = None, purpose: str = AUTHOR) -> str:
+    """The workspace's digest of the normalised value ("" for an empty value): an exact-match index on an
+    encrypted column."""
     value = normalise(value)
     if not value:
         return ""
-    return hmac.new(_index_key(key or configured_keys()[0]), value.encode(), hashlib.sha256).hexdigest()
+    return workspace_digest(workspace_id, purpose, value, key)
 
 
-def blind_indexes(value: str) -> list[str]:
+def blind_indexes(value: str, workspace_id: int, purpose: str = AUTHOR) -> list[str]:
     """The value's index under every configured key: rows not yet re-indexed by a rotation still match."""
-    return [d for d in dict.fromkeys(blind_index(value, key) for key in configured_keys()) if d]
+    return [d for d in dict.fromkeys(blind_index(value, workspace_id, key, purpose) for key in configured_keys())
+            if d]

@@ -2,7 +2,8 @@
 
 Values are plaintext in Python and Fernet tokens in the database. The empty value is stored as is, so "no
 value" stays queryable (`original_text=""`) without decrypting; any other lookup on an encrypted column is
-meaningless (each encryption is randomised): use a BlindIndexField for exact matches.
+meaningless (each encryption is randomised): use a BlindIndexField (a keyed digest per workspace) for exact
+matches.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ class EncryptedBinaryField(models.BinaryField):
 
 
 class BlindIndexField(models.CharField):
-    """HMAC of another (encrypted) field's normalised value, computed on save and on bulk_create, so exact
-    lookups stay SQL: `filter(author_digest__in=crypto.blind_indexes(name))`. `queryset.update()` and
-    `bulk_update()` skip it: set it yourself there."""
+    """Keyed digest of another (encrypted) field's normalised value within its row's workspace
+    (`crypto.blind_index`), computed on save and on bulk_create, so exact lookups stay SQL:
+    `filter(author_digest__in=crypto.blind_indexes(name, workspace.pk))`. The same value in two workspaces gives
+    unrelated digests. `queryset.update()` and `bulk_update()` skip it: set it yourself there."""
 
-    def __init__(self, *args: Any, source: str, **kwargs: Any):
+    def __init__(self, *args: Any, source: str, workspace: str = "workspace_id", **kwargs: Any):
         self.source = source
+        self.workspace = workspace  # the attribute holding the row's workspace id
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("blank", True)
         kwargs.setdefault("editable", False)
@@ -67,12 +70,15 @@ class BlindIndexField(models.CharField):
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
         kwargs["source"] = self.source
+        if self.workspace != "workspace_id":
+            kwargs["workspace"] = self.workspace
         for key, default in (("max_length", 64), ("blank", True), ("editable", False)):
             if kwargs.get(key) == default:
                 kwargs.pop(key)
         return name, path, args, kwargs
 
     def pre_save(self, model_instance: models.Model, add: bool) -> str:
-        value = crypto.blind_index(getattr(model_instance, self.source) or "")
+        value = getattr(model_instance, self.source) or ""
+        value = crypto.blind_index(value, getattr(model_instance, self.workspace)) if value else ""
         setattr(model_instance, self.attname, value)
         return value

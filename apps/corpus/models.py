@@ -1,6 +1,9 @@
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.db import models
 
+from apps.core import crypto
 from apps.core.fields import BlindIndexField, EncryptedBinaryField, EncryptedTextField
 
 
@@ -28,6 +31,8 @@ class TextImport(models.Model):
     job = models.OneToOneField("jobs.Job", on_delete=models.CASCADE, related_name="text_import")
     filename = models.CharField(max_length=255)
     file_format = models.CharField(max_length=10)
+    # Keyed digest of the uploaded bytes (crypto.workspace_digest, FILE), not a plain SHA-256: a plain one lets a
+    # database reader confirm a guessed file. The name is historical.
     file_sha256 = models.CharField(max_length=64)
     mapping = models.JSONField(default=dict, blank=True)
     payload = EncryptedBinaryField()
@@ -50,6 +55,24 @@ class TextImport(models.Model):
         return f"{self.filename} ({self.status})"
 
 
+def content_hash(workspace_id: int, original: str, author: str, posted_at: datetime | None, source: str,
+                 key: str | None = None) -> str:
+    """Identity of a text within a workspace: the same words from the same author at the same moment, from the
+    same source. A keyed digest (`crypto.workspace_digest`), so a database reader cannot confirm a guessed text
+    and one text has unrelated hashes in two workspaces; computed from stored fields only, so a key rotation
+    can recompute it (the moment in UTC: the database hands it back in UTC, whatever offset the file gave)."""
+    when = posted_at.astimezone(UTC).isoformat() if posted_at else ""
+    identity = "\x1f".join([original, author or "", when, source or ""])
+    return crypto.workspace_digest(workspace_id, crypto.TEXT, identity, key)
+
+
+def content_hashes(workspace_id: int, original: str, author: str, posted_at: datetime | None,
+                   source: str) -> list[str]:
+    """The hash under every configured key, current first: a text stored before a rotation still matches."""
+    return list(dict.fromkeys(content_hash(workspace_id, original, author, posted_at, source, key)
+                              for key in crypto.configured_keys()))
+
+
 class CustomerText(models.Model):
     """One piece of customer voice. `text` is cleaned and redacted: the only form later stages see."""
 
@@ -59,7 +82,7 @@ class CustomerText(models.Model):
     text = models.TextField()
     # Personal data: Fernet tokens in the database (apps/core/crypto.py); owners only.
     original_text = EncryptedTextField()
-    content_hash = models.CharField(max_length=64)
+    content_hash = models.CharField(max_length=64)  # identity within the workspace: see `content_hash` below
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     source = models.CharField(max_length=100, blank=True)

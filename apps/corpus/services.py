@@ -8,7 +8,6 @@ valid rows are imported and the others skipped, and `skipped_rows_report` writes
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import logging
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from django.utils import timezone
 
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.permissions import IMPORT
-from apps.core import errors
+from apps.core import crypto, errors
 from apps.core.csv import csv_safe
 from apps.jobs import services as jobs
 from apps.jobs.models import Job, JobStatus
@@ -29,7 +28,7 @@ from apps.jobs.models import Job, JobStatus
 from .cleaning import clean_text
 from .importers import ImportValidationError, ParsedFile, Row, SkippedRow, parse_file
 from .language import detect_language
-from .models import CustomerText, ImportStatus, TextImport
+from .models import CustomerText, ImportStatus, TextImport, content_hash, content_hashes
 from .redaction import redact
 from .signals import texts_committed
 
@@ -102,7 +101,8 @@ def begin_import(ctx: WorkspaceContext, upload: Upload) -> StartedImport:
                               params={"filename": upload.filename[:255], "skipped_rows": len(parsed.skipped)})
         text_import = TextImport.objects.create(
             workspace=ctx.workspace, job=job, filename=upload.filename[:255], file_format=parsed.file_format,
-            file_sha256=hashlib.sha256(upload.data).hexdigest(), mapping=parsed.mapping, payload=upload.data,
+            file_sha256=crypto.workspace_digest(ctx.workspace.pk, crypto.FILE, upload.data), mapping=parsed.mapping,
+            payload=upload.data,
             rows_total=rows, created_by=ctx.user if ctx.user.pk else None,
         )
         job.params["text_import_id"] = text_import.pk
@@ -157,12 +157,6 @@ def resend_import(job: Job) -> None:
     _publish(TextImport.objects.defer("payload").get(job=job))
 
 
-def content_hash(original: str, row: Row) -> str:
-    """Identity of a text within a workspace: the same words from the same author at the same time."""
-    key = "\x1f".join([original, row.author, row.posted_at.isoformat() if row.posted_at else "", row.source])
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def build_text(text_import: TextImport, row: Row) -> CustomerText | None:
     original = clean_text(row.text)
     if not original:
@@ -170,10 +164,23 @@ def build_text(text_import: TextImport, row: Row) -> CustomerText | None:
     redacted = redact(original, author=row.author)
     return CustomerText(
         workspace_id=text_import.workspace_id, text_import=text_import, text=redacted.text,
-        original_text=original, content_hash=content_hash(original, row), rating=row.rating,
+        original_text=original, rating=row.rating,
+        content_hash=content_hash(text_import.workspace_id, original, row.author, row.posted_at, row.source),
         posted_at=row.posted_at, source=row.source, author=row.author, product=row.product,
         language=row.language or detect_language(original), redactions=redacted.counts, is_live=False,
     )
+
+
+def _not_stored_under_older_keys(workspace_id: int, texts: list[CustomerText]) -> list[CustomerText]:
+    """The texts whose hash under an older key (after a rotation, before `rotate_encryption_key` has reached
+    every row) is not in the workspace: the unique constraint only sees the current key's hash."""
+    if len(crypto.configured_keys()) < 2 or not texts:
+        return texts
+    older = [content_hashes(workspace_id, t.original_text, t.author, t.posted_at, t.source)[1:] for t in texts]
+    stored = set(CustomerText.objects.filter(
+        workspace_id=workspace_id, content_hash__in=[h for hashes in older for h in hashes],
+    ).values_list("content_hash", flat=True))
+    return [t for t, hashes in zip(texts, older, strict=True) if stored.isdisjoint(hashes)]
 
 
 def _batches(rows: list[Row], size: int) -> Iterator[list[Row]]:
@@ -207,6 +214,7 @@ def process_import(text_import_id: int) -> None:
         stored = 0
         for batch in _batches(parsed.rows, settings.MURMUR_IMPORT_BATCH_SIZE):
             texts = [t for t in (build_text(text_import, row) for row in batch) if t is not None]
+            texts = _not_stored_under_older_keys(text_import.workspace_id, texts)
             CustomerText.objects.bulk_create(texts, ignore_conflicts=True)
             stored += len(batch)
             jobs.set_progress(job_id, stored, message=f"Stored {stored} of {len(parsed.rows)} rows.")

@@ -46,8 +46,8 @@ def test_originals_authors_and_files_are_encrypted_at_rest(owner):
     assert not any(EMAIL in original or CUSTOMER in author for original, author, _ in rows)
     customer = [t for t in CustomerText.objects.all() if t.author == CUSTOMER]
     assert len(customer) == 2 and EMAIL in " ".join(t.original_text for t in customer)
-    assert customer[0].author_digest == crypto.blind_index(" zelda QUINTRELL")
-    found = CustomerText.objects.filter(author_digest__in=crypto.blind_indexes(CUSTOMER.upper()))
+    assert customer[0].author_digest == crypto.blind_index(" zelda QUINTRELL", owner.workspace.pk)
+    found = CustomerText.objects.filter(author_digest__in=crypto.blind_indexes(CUSTOMER.upper(), owner.workspace.pk))
     assert found.count() == 2
     # Once committed, the uploaded file is dropped: only a retry before that needs it.
     assert all(bytes(p) == b"" for (p,) in _raw("SELECT payload FROM corpus_textimport WHERE status = 'committed'"))
@@ -93,7 +93,8 @@ def test_key_rotation_re_encrypts_everything_under_the_new_key(owner, settings):
     assert bytes(TextImport.objects.get(pk=pending.pk).payload) == corpus_csv()
     assert services.check_encryption_key() == services.KEY_OK
     assert checks.encryption_key_matches(databases=["default"]) == []
-    assert CustomerText.objects.filter(author_digest__in=crypto.blind_indexes(CUSTOMER)).count() == 2
+    index = crypto.blind_indexes(CUSTOMER, owner.workspace.pk)
+    assert CustomerText.objects.filter(author_digest__in=index).count() == 2
     entry = PrivacyAuditEntry.objects.get(action=AuditAction.KEY_ROTATION)
     assert entry.detail["rows"]["corpus.CustomerText"] == CustomerText.objects.count()
 
@@ -114,7 +115,7 @@ def test_the_data_migration_encrypts_existing_plaintext_rows(owner):
     assert original.startswith(crypto.TOKEN_PREFIX) and author.startswith(crypto.TOKEN_PREFIX)
     text = CustomerText.objects.get(pk=pk)
     assert (text.original_text, text.author) == (f"write to {EMAIL}", CUSTOMER)
-    assert text.author_digest == crypto.blind_index(CUSTOMER)
+    assert text.author_digest == crypto.blind_index(CUSTOMER, owner.workspace.pk)
     assert bytes(TextImport.objects.get(pk=text_import.pk).payload) == b"text\nplain file"
 
 

@@ -27,9 +27,10 @@ def _pages(cursor, table, columns, where="TRUE"):
 
 def encrypt_existing(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        for rows in _pages(cursor, "corpus_customertext", "original_text, author"):
-            todo = [(_enc(original), _enc(author), crypto.blind_index(author or ""), pk)
-                    for pk, original, author in rows if _enc(original) != original or _enc(author) != author]
+        for rows in _pages(cursor, "corpus_customertext", "original_text, author, workspace_id"):
+            todo = [(_enc(original), _enc(author), crypto.blind_index(author or "", workspace_id), pk)
+                    for pk, original, author, workspace_id in rows
+                    if _enc(original) != original or _enc(author) != author]
             cursor.executemany("UPDATE corpus_customertext SET original_text = %s, author = %s, author_digest = %s "
                                "WHERE id = %s", todo)
         cursor.execute("UPDATE corpus_textimport SET payload = ''::bytea WHERE status <> 'pending'")

@@ -34,9 +34,10 @@ BATCH = 2000
 PREVIEW_VALID_FOR = timedelta(days=1)
 
 
-def criterion_hash(kind: str, value: str) -> str:
-    """Keyed, so the log proves what was searched for without letting anyone test guesses against it."""
-    return crypto.blind_index(f"{kind}:{value}")
+def criterion_hash(workspace: Workspace, kind: str, value: str) -> str:
+    """Keyed and per workspace, so the log proves what was searched for without letting anyone test guesses
+    against it or link one customer's erasures across workspaces."""
+    return crypto.blind_index(f"{kind}:{value}", workspace.pk, purpose=crypto.ERASURE_CRITERION)
 
 
 def find_matches(workspace: Workspace, kind: str, value: str) -> list[int]:
@@ -46,7 +47,8 @@ def find_matches(workspace: Workspace, kind: str, value: str) -> list[int]:
     texts = CustomerText.objects.filter(workspace=workspace)
     ids: set[int] = set()
     if kind in (ErasureKind.AUTHOR, ErasureKind.EMAIL):
-        ids.update(texts.filter(author_digest__in=crypto.blind_indexes(value)).values_list("pk", flat=True))
+        digests = crypto.blind_indexes(value, workspace.pk)  # the author's index in this workspace, under every key
+        ids.update(texts.filter(author_digest__in=digests).values_list("pk", flat=True))
     if kind in (ErasureKind.EMAIL, ErasureKind.TEXT):
         term = crypto.normalise(value)
         rows = texts.values_list("pk", "text", "original_text", "author").iterator(chunk_size=BATCH)
@@ -77,7 +79,7 @@ def preview_erasure(ctx: WorkspaceContext, kind: str, value: str) -> ErasureRequ
     if len(ids) > limit:
         raise PrivacyError(f"{len(ids):,} texts match, more than the {limit:,} one erasure may remove: search for "
                            "something more specific (a full name or address rather than a common word).")
-    digest = criterion_hash(kind, value)
+    digest = criterion_hash(ctx.workspace, kind, value)
     request = ErasureRequest.objects.create(workspace=ctx.workspace, requested_by=ctx.user, kind=kind,
                                             criterion_hash=digest, text_ids=ids, counts={"matches": len(ids)})
     record(AuditAction.ERASURE_PREVIEW, workspace=ctx.workspace, user=ctx.user,

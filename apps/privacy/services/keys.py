@@ -1,4 +1,5 @@
-"""The encryption key: the start-up check against the canary row, and online rotation to a new key."""
+"""The encryption key: the start-up check against the canary row, and online rotation to a new key (which
+re-encrypts every encrypted value and recomputes every keyed digest)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.core import crypto
-from apps.corpus.models import CustomerText, TextImport
+from apps.corpus.models import CustomerText, TextImport, content_hash
 
 from ..models import AuditAction, KeyCheck, WorkspaceExport
 from .audit import record
@@ -53,6 +54,27 @@ ENCRYPTED_COLUMNS: list[tuple[type, list[str], int]] = [
 ]
 
 
+# The keyed digests a rotation recomputes (`_rehash`), and the other columns they are computed from.
+DIGESTS: dict[type, tuple[list[str], list[str]]] = {
+    CustomerText: (["content_hash", "author_digest"], ["workspace_id", "posted_at", "source"]),
+    TextImport: (["file_sha256"], ["workspace_id"]),
+}
+
+
+def _rehash(rows: list) -> None:
+    """Recompute the keyed digests under the current key, from the decrypted values. A text whose original was
+    purged (retention) keeps the hash it has: it cannot be recomputed, so after the old key is dropped a
+    re-upload of it is imported again. Imports are only read while their file is kept (pending ones)."""
+    for row in rows:
+        if isinstance(row, CustomerText):
+            row.author_digest = crypto.blind_index(row.author or "", row.workspace_id)
+            if row.original_text:
+                row.content_hash = content_hash(row.workspace_id, row.original_text, row.author, row.posted_at,
+                                                row.source)
+        else:
+            row.file_sha256 = crypto.workspace_digest(row.workspace_id, crypto.FILE, bytes(row.payload))
+
+
 def rotate_encryption_key(progress: Callable[[str, int], None] | None = None) -> dict[str, int]:
     """Re-encrypt every encrypted value under the current (first) key, online: small transactions that lock
     only their own rows, so the app keeps running. Every process must already run with the new key first and
@@ -66,14 +88,13 @@ def rotate_encryption_key(progress: Callable[[str, int], None] | None = None) ->
         while True:
             with transaction.atomic():
                 rows = list(model.objects.select_for_update().filter(pk__gt=last).exclude(empty)
-                            .order_by("pk").only("pk", *fields)[:batch])
+                            .order_by("pk").only("pk", *fields, *sum(DIGESTS.get(model, ()), []))[:batch])
                 if not rows:
                     break
                 update = list(fields)
-                if model is CustomerText:
-                    for row in rows:  # the index is keyed by the current key too
-                        row.author_digest = crypto.blind_index(row.author or "")
-                    update.append("author_digest")
+                if model in DIGESTS:  # the digests are keyed by the current key too
+                    _rehash(rows)
+                    update += DIGESTS[model][0]
                 # Saving plaintext through the fields encrypts it under the first key.
                 model.objects.bulk_update(rows, update)
             last, done = rows[-1].pk, done + len(rows)
