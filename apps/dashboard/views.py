@@ -1,5 +1,6 @@
 """Browser pages. Thin: each view resolves the workspace, calls selectors, renders a template.
-Actions (upload, test the model) go through the JSON API from static/js/app.js."""
+Actions (upload, test the model) go through the JSON API from static/js/app.js; the parts of a page that change
+while work runs are partials that htmx asks for again (`job_progress`, `home_live`)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from apps.accounts.context import PermissionDenied
 from apps.accounts.permissions import ANALYZE, MANAGE, VIEW_ORIGINALS
 from apps.accounts.selectors import context_for_token, context_for_user, memberships_of
 from apps.accounts.web import SESSION_WORKSPACE_KEY, workspace_required
 from apps.core.errors import InvalidRequest, NotFound
+from apps.core.health import paused_work
 from apps.corpus import selectors as corpus
 from apps.corpus.models import CustomerText, ModerationStatus
 from apps.corpus.redaction import KINDS as REDACTED_KINDS  # labels in words: singular, plural
@@ -32,7 +35,8 @@ from apps.insights import selectors as insights
 from apps.insights.corrections import correct_text
 from apps.insights.models import Intent, Sentiment
 from apps.jobs import services as jobs
-from apps.jobs.selectors import get_job, recent_jobs, retryable_ids
+from apps.jobs.models import Job
+from apps.jobs.selectors import get_job, queue_place, recent_jobs, retryable_ids
 from apps.llm import selectors as llm
 from apps.moderation import selectors as moderation_selectors
 from apps.search.selectors import more_like_this
@@ -115,6 +119,15 @@ def redaction_summary(counts: dict[str, int]) -> str:
     return ", ".join(parts)
 
 
+def _workspace_texts(ws) -> dict:
+    """The dashboard's count and latest texts (hidden ones left out of the list for every role), and whether an
+    import is at work: then the partial asks again every 2 s, as the count grows."""
+    count, _ = corpus.list_texts(ws, corpus.TextFilters(), limit=1, offset=0)
+    _, latest = corpus.list_texts(ws, corpus.TextFilters(include_hidden=False), limit=8, offset=0)
+    importing = any(not i.job.is_finished for i in corpus.recent_imports(ws, 5))
+    return {"text_count": count, "latest": latest, "importing": importing}
+
+
 @workspace_required()
 def home(request: HttpRequest) -> HttpResponse:
     ws = request.workspace_ctx.workspace
@@ -126,19 +139,24 @@ def home(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Some filters were not valid and were ignored.")
         filters, filtered = corpus.TextFilters(), moderation_selectors.analysable_texts(ws)
         chart = insights.dashboard_series(filtered)
-    count, _ = corpus.list_texts(ws, corpus.TextFilters(), limit=1, offset=0)
-    _, latest = corpus.list_texts(ws, corpus.TextFilters(include_hidden=False), limit=8, offset=0)
     run = insights.latest_run(ws)
     top = [i for i in insights.insights(run) if i.kind in ("pain_point", "feature_request", "opportunity")][:6] \
         if run else []
     recent = recent_jobs(ws, 8)
     return render(request, "dashboard/home.html", {
-        "text_count": count, "latest": latest, "imports": corpus.recent_imports(ws),
+        **_workspace_texts(ws), "imports": corpus.recent_imports(ws),
         "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
         "memberships": memberships_of(request.user), "chart": chart,
         "run": run, "top_insights": top, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
         "analysis_running": insights.running_analysis(ws),
     })
+
+
+@workspace_required()
+def home_live(request: HttpRequest) -> HttpResponse:
+    """The dashboard's text count, with "Latest texts" swapped in beside it (out of band): htmx asks when a job
+    starts or ends on the page (an upload), and every 2 s while an import is at work."""
+    return render(request, "dashboard/_home_live.html", _workspace_texts(request.workspace_ctx.workspace))
 
 
 @workspace_required()
@@ -248,8 +266,31 @@ def job_detail(request: HttpRequest, job_id: UUID) -> HttpResponse:
     job = get_job(request.workspace_ctx.workspace, job_id)
     if job is None:
         raise Http404("No such job in this workspace.")
-    return render(request, "dashboard/job.html", {"job": job,
+    return render(request, "dashboard/job.html", {"job": job, **_job_extras(job),
                                                   "retryable": retryable_ids(request.workspace_ctx, [job])})
+
+
+def _job_extras(job: Job) -> dict:
+    """What a job's box says beyond its row: a waiting LLM job's place in line, why an unfinished job is not
+    moving (the broker is down)."""
+    return {"job_queue": queue_place(job), "job_waiting_on": "" if job.is_finished else paused_work()}
+
+
+@workspace_required()
+def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
+    """A job's box (dashboard/_job_progress.html), which htmx asks for every second while the job is unfinished.
+    Once it has ended, the page hears of it: the `murmur:job-ended` event (after the swap) carries what the
+    scripts waiting on it read (app.js passes it on as `murmur:job-finished`)."""
+    job = get_job(request.workspace_ctx.workspace, job_id)
+    if job is None:
+        raise Http404("No such job in this workspace.")
+    response = render(request, "dashboard/_job_progress.html", {
+        "job": job, **_job_extras(job), "retryable": retryable_ids(request.workspace_ctx, [job])})
+    if job.is_finished and request.htmx:
+        trigger_client_event(response, "murmur:job-ended", {"job": {
+            "id": job.pk, "kind": job.kind, "status": job.status, "percent": job.percent, "message": job.message,
+            "result": job.result}}, after="settle")
+    return response
 
 
 @require_POST

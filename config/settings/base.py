@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",  # its templates and static files: /api/v1/docs serves Swagger UI itself (the CSP allows no CDN)
     "django_celery_beat",
+    "django_htmx",  # htmx 2 as a static file (pages swap in server-rendered partials; no CDN for the CSP)
     "apps.accounts",
     "apps.jobs",
     "apps.llm",
@@ -85,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",  # request.htmx: a partial asked for by htmx, not a page
     "apps.accounts.middleware.ThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,4 +1,5 @@
-// Murmur's browser behaviour: uploads with progress, job polling, the model test box.
+// Murmur's browser behaviour: uploads with progress, the model test box, the model banner. Job boxes and the parts
+// of pages that change while work runs are server partials that htmx swaps in (hx-* attributes in the templates).
 // No inline scripts (the CSP forbids them); every action goes through the JSON API with the CSRF token.
 "use strict";
 
@@ -26,59 +27,26 @@ function el(tag, attrs, text) {
   return node;
 }
 
-function renderJob(container, job) {
-  container.dataset.status = job.status;
-  const bar = container.querySelector(".bar");
-  if (bar) bar.style.width = job.percent + "%";
-  const progress = container.querySelector(".progress");
-  if (progress) progress.setAttribute("aria-valuenow", job.percent);
-  const status = container.querySelector(".status");
-  if (status) { status.textContent = job.status; status.className = "status status-" + job.status; }
-  const message = container.querySelector(".job-message");
-  if (message) {
-    message.textContent = "";
-    if (job.error) message.appendChild(el("span", { class: "error" }, job.error));
-    else message.textContent = job.message + jobCounts(job);
-    if (job.waiting_on) message.appendChild(el("span", { class: "waiting" }, " " + job.waiting_on));
-  }
-  // A waiting LLM job: its place in the model's line and an estimate from recent jobs ("3rd in line (2 ahead)…").
-  const queue = container.querySelector(".job-queue");
-  if (queue) queue.textContent = job.queue ? job.queue.summary : "";
-}
-
-function jobCounts(job) {
-  if (!job.total) return "";
-  // An import's done/total count steps (each row is stored, then embedded): "14 rows … (28/28)" would read as
-  // 28 rows. Its messages give the row counts; the bar's percentage is what is added here, while it runs.
-  if (job.kind === "import") return job.status === "queued" || job.status === "running" ? ` (${job.percent}%)` : "";
-  return ` (${job.done}/${job.total})`;
-}
-
 function plural(count, one, many) { return `${count} ${count === 1 ? one : many}`; }
 
-function pollJob(container) {
-  const id = container.dataset.jobId;
-  const tick = async () => {
-    const { ok, data } = await api("GET", `/api/v1/jobs/${id}`);
-    if (!ok) { setTimeout(tick, 3000); return; }  // a hiccup (server restarting): keep watching
-    renderJob(container, data);
-    if (data.status === "queued" || data.status === "running") setTimeout(tick, 1000);
-    else document.dispatchEvent(new CustomEvent("murmur:job-finished", { detail: data }));
-  };
-  tick();
+// A job's box is the server's partial (templates/dashboard/_job_progress.html), fetched and kept current by htmx:
+// this placeholder asks for it at once, and the partial asks again every second until the job has ended.
+function jobWidget(jobId, kind) {
+  return el("div", { class: "job", "data-job-id": jobId, "data-status": "queued", "hx-get": `/jobs/${jobId}/progress/`,
+                     "hx-trigger": "load, every 1s", "hx-swap": "outerHTML" }, `${kind}: queued.`);
 }
 
-function jobWidget(jobId, kind) {
-  const box = el("div", { class: "job", "data-job-id": jobId, "data-status": "queued" });
-  const head = el("div", { class: "job-head" });
-  head.appendChild(el("a", { href: `/jobs/${jobId}/` }, kind));
-  head.appendChild(el("span", { class: "status status-queued" }, "queued"));
-  const progress = el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" });
-  progress.appendChild(el("div", { class: "bar", style: "width: 0%" }));
-  box.append(head, progress, el("div", { class: "job-message" }, "Queued."),
-             el("div", { class: "job-queue hint", "aria-live": "polite" }));
-  return box;
+// Start following a job box made by jobWidget; live parts of the page (htmx triggers) hear "murmur:job-started".
+function pollJob(container) {
+  if (window.htmx) htmx.process(container);
+  document.dispatchEvent(new CustomEvent("murmur:job-started", { detail: { id: container.dataset.jobId } }));
 }
+
+// The partial of an ended job triggers "murmur:job-ended" (HX-Trigger-After-Settle); scripts wait on
+// "murmur:job-finished" with the job (id, kind, status, message, result) as its detail.
+document.addEventListener("murmur:job-ended", (e) => {
+  document.dispatchEvent(new CustomEvent("murmur:job-finished", { detail: e.detail.job }));
+});
 
 function setupUpload() {
   const form = document.getElementById("upload-form");
@@ -196,7 +164,4 @@ document.addEventListener("DOMContentLoaded", () => {
   watchLlmBanner();
   setupUpload();
   setupPlayground();
-  document.querySelectorAll(".job[data-job-id]").forEach((job) => {
-    if (job.dataset.status === "queued" || job.dataset.status === "running") pollJob(job);
-  });
 });

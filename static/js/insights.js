@@ -1,29 +1,25 @@
-// Insights page: start an analysis (with a progress bar), edit themes, save settings, print.
+// Insights page: start an analysis (its progress is the server's card, through htmx), edit themes, save settings,
+// print.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
-  const runButton = document.getElementById("run-analysis");
-  if (runButton) {
-    runButton.addEventListener("click", async () => {
-      runButton.disabled = true;
-      const { status, data } = await api("POST", runButton.dataset.api);
+  // Run analysis: the first card (templates/insights/_live.html, swapped in by htmx) hears "murmur:analysis-started",
+  // asks the server again and shows the run's progress; it reloads the page once the new report exists.
+  // Delegated: htmx replaces the button with the card.
+  document.addEventListener("click", async (e) => {
+    const runButton = e.target.closest("#run-analysis");
+    if (!runButton) return;
+    runButton.disabled = true;
+    const { status, data } = await api("POST", runButton.dataset.api);
+    if (status !== 202 && status !== 409) {  // 409: one is already at work; the card shows it
       const box = document.getElementById("analysis-progress");
       box.textContent = "";
-      if (status !== 202 && status !== 409) {
-        box.appendChild(el("p", { class: "error" }, data.error || "Could not start the analysis."));
-        runButton.disabled = false;
-        return;
-      }
-      if (status === 409) box.appendChild(el("p", { class: "hint" }, data.error));
-      const widget = jobWidget(data.job_id, "analysis");
-      box.appendChild(widget);
-      pollJob(widget);
-      document.addEventListener("murmur:job-finished", (e) => {
-        if (e.detail.status === "succeeded") window.location = "/insights/";
-        else runButton.disabled = false;
-      });
-    });
-  }
+      box.appendChild(el("p", { class: "error" }, data.error || "Could not start the analysis."));
+      runButton.disabled = false;
+      return;
+    }
+    document.dispatchEvent(new CustomEvent("murmur:analysis-started", { detail: data }));
+  });
 
   document.querySelectorAll(".theme-edit").forEach((cell) => {
     const row = cell.closest("tr");
