@@ -66,7 +66,9 @@ def _unembedded_ids(scope, model_name: str) -> list[int]:
 def embed_import(workspace_id: int, text_import_id: int, job_id: str) -> None:
     """Called when an import's texts became live: queue their embedding, or finish the job at once."""
     model_name = Workspace.objects.values_list("embedding_model", flat=True).get(pk=workspace_id)
-    Job.objects.filter(pk=job_id).update(params={"text_import_id": text_import_id, "model": model_name})
+    # Added to the import job's own params (file name, skipped rows: the import history shows them), not replacing.
+    params = Job.objects.filter(pk=job_id).values_list("params", flat=True).first() or {}
+    Job.objects.filter(pk=job_id).update(params={**params, "text_import_id": text_import_id, "model": model_name})
     ids = _unembedded_ids(CustomerText.objects.filter(text_import_id=text_import_id), model_name)
     if not ids:
         refresh_job(job_id)
