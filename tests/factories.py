@@ -8,7 +8,6 @@ process, with a model script installed through the `fake_llm` fixture)."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -18,7 +17,7 @@ from django.test import Client
 from apps.accounts.context import WorkspaceContext
 from apps.accounts.models import Workspace
 from apps.accounts.services import ensure_member, issue_token
-from apps.corpus.models import CustomerText
+from apps.corpus.models import CustomerText, content_hash
 
 # --- workspaces and people ----------------------------------------------------------------------------
 
@@ -68,7 +67,7 @@ def customer_text(workspace: Workspace, text: str | None = None, *, sentiment: s
 
     text = text if text is not None else f"Customer text {next(_serial)}"
     row = CustomerText.objects.create(
-        workspace=workspace, text=text, original_text=text, content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        workspace=workspace, text=text, original_text=text, content_hash=content_hash(workspace.pk, text, author, posted_at, source),
         rating=rating, language=language, source=source, author=author, posted_at=posted_at,
         moderation_status=moderation_status, is_live=True)
     if sentiment is not None:

@@ -5,12 +5,29 @@ models already use the encrypting fields and would refuse to read plaintext). Up
 are no longer pending are dropped rather than encrypted: nothing reads them again, and they hold every original.
 """
 
+import base64
+import hashlib
+import hmac
+
 import apps.core.fields
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db import migrations, models
 
 from apps.core import crypto
 
 BATCH = 1000
+
+
+def _author_index(value):
+    """The author index as this migration wrote it (frozen here: crypto.blind_index has changed since, and a
+    migration must compute what it computed when it was written; 0004 replaces these with keyed digests)."""
+    value = " ".join((value or "").casefold().split())
+    if not value:
+        return ""
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"murmur blind index v1").derive(
+        base64.urlsafe_b64decode(crypto.configured_keys()[0]))
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def _pages(cursor, table, columns, where="TRUE"):
@@ -28,7 +45,7 @@ def _pages(cursor, table, columns, where="TRUE"):
 def encrypt_existing(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
         for rows in _pages(cursor, "corpus_customertext", "original_text, author, workspace_id"):
-            todo = [(_enc(original), _enc(author), crypto.blind_index(author or "", workspace_id), pk)
+            todo = [(_enc(original), _enc(author), _author_index(author), pk)
                     for pk, original, author, workspace_id in rows
                     if _enc(original) != original or _enc(author) != author]
             cursor.executemany("UPDATE corpus_customertext SET original_text = %s, author = %s, author_digest = %s "

@@ -11,13 +11,40 @@ same way, so the migration never trips the unique constraint. Re-running it reco
 wraps the wrapped ones again, which matches nothing either way); the reverse leaves the digests as they are.
 """
 
+import base64
+import hashlib
+import hmac
+from datetime import UTC
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db import migrations
 
 from apps.core import crypto
-from apps.corpus.models import content_hash
 
 BATCH = 1000
 LEGACY = "legacy sha-256 of "  # + the purpose: a plain hash that could not be recomputed, kept keyed
+# The digest formulas as of this migration, frozen here rather than imported: a later change to
+# crypto.workspace_digest or corpus.models.content_hash must not change what this migration writes.
+DIGEST_INFO = b"murmur workspace digest v1"
+AUTHOR, TEXT, FILE = "author", "text", "file"
+
+
+def workspace_digest(workspace_id, purpose, value):
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=DIGEST_INFO).derive(
+        base64.urlsafe_b64decode(crypto.configured_keys()[0]))
+    data = value.encode() if isinstance(value, str) else bytes(value)
+    return hmac.new(key, f"{purpose}\x1f{int(workspace_id)}\x1f".encode() + data, hashlib.sha256).hexdigest()
+
+
+def content_hash(workspace_id, original, author, posted_at, source):
+    when = posted_at.astimezone(UTC).isoformat() if posted_at else ""
+    return workspace_digest(workspace_id, TEXT, "\x1f".join([original, author or "", when, source or ""]))
+
+
+def author_index(author, workspace_id):
+    author = " ".join(author.casefold().split())
+    return workspace_digest(workspace_id, AUTHOR, author) if author else ""
 
 
 def _pages(cursor, table, columns):
@@ -38,9 +65,9 @@ def _dec(value):
 def _text_digests(workspace_id, original, author, posted_at, source, old):
     """(author_digest, the new content hash, the wrapped old hash used when the new one cannot be)."""
     original, author = _dec(original), _dec(author)
-    wrapped = crypto.workspace_digest(workspace_id, LEGACY + crypto.TEXT, old)
+    wrapped = workspace_digest(workspace_id, LEGACY + TEXT, old)
     new = content_hash(workspace_id, original, author, posted_at, source) if original else wrapped
-    return crypto.blind_index(author, workspace_id), new, wrapped
+    return author_index(author, workspace_id), new, wrapped
 
 
 def key_digests(apps, schema_editor):
@@ -60,8 +87,8 @@ def key_digests(apps, schema_editor):
             for pk, workspace_id, payload, old in rows:
                 data = bytes(payload or b"")
                 data = crypto.decrypt(data) if data and crypto.is_token(data) else data
-                new = crypto.workspace_digest(workspace_id, crypto.FILE, data) if data \
-                    else crypto.workspace_digest(workspace_id, LEGACY + crypto.FILE, old)
+                new = workspace_digest(workspace_id, FILE, data) if data \
+                    else workspace_digest(workspace_id, LEGACY + FILE, old)
                 todo.append((new, pk))
             cursor.executemany("UPDATE corpus_textimport SET file_sha256 = %s WHERE id = %s", todo)
 
