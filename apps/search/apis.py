@@ -17,6 +17,7 @@ router = Router(tags=["search"])
 class SearchHit(TextOut):
     score: float | None  # cosine similarity to the query (None: found by its words, not embedded yet)
     keyword_share: float = 0.0  # the share of the query's words the text holds
+    weak: bool = False  # below the relevance floor: asked for (include_weaker), or nothing closer was found
 
 
 class SearchResults(Schema):
@@ -28,14 +29,14 @@ class SearchResults(Schema):
 def _out(request: HttpRequest, hits: list[selectors.Hit]) -> list[dict]:
     rows = texts_out(request.auth, [hit.text for hit in hits])
     return [{**row, "score": None if hit.score is None else round(hit.score, 4),
-             "keyword_share": round(hit.keyword_share, 4)} for row, hit in zip(rows, hits)]
+             "keyword_share": round(hit.keyword_share, 4), "weak": hit.weak} for row, hit in zip(rows, hits)]
 
 
 @router.get("/search", response=SearchResults)
 def search(request: HttpRequest, q: str, filters: Query[TextFilterParams], k: int = 10,
            include_weaker: bool = False):
     """Semantic and keyword ranking fused; results below the relevance floor are left out (counted in `weaker`)
-    unless `include_weaker`."""
+    unless `include_weaker`. When none reaches it, the closest three are returned with `weak: true`."""
     if not 1 <= k <= 100:
         raise HttpError(400, "k must be between 1 and 100.")
     if len(q) > 1000:

@@ -4,7 +4,9 @@
 candidates (the workspace's live texts under the caller's filters, hidden ones already left out for viewers)
 fused by reciprocal rank fusion, then cut at a relevance floor: a result is shown when its cosine similarity
 reaches the model's `MURMUR_SEARCH_MIN_SIMILARITY` or it holds two thirds of the query's words; the rest are
-"weaker matches", counted and shown on request. Keyword matching runs on `text`, the cleaned and redacted form
+"weaker matches", counted and shown on request. When nothing reaches the floor, the closest few are shown anyway,
+each marked weak: a query phrased unlike the texts ("someone wants to be called back") still finds "please call
+me", and the page says the match is weak instead of saying there is nothing. Keyword matching runs on `text`, the cleaned and redacted form
 (never the encrypted original): English words are stemmed (`to_tsvector('english', text)`, a GIN index in
 search's migration); Chinese, which has no spaces between words, matches by the query's character bigrams.
 Measured on the labelled set in `bench/quality/search.py`.
@@ -43,6 +45,7 @@ KEYWORD_WEIGHT = 1.0  # the keyword ranking's weight in the fusion (the semantic
 # two thirds of the query's words (a code, a name, most of a phrase): fused with every partial match (a query's
 # commonest word), hybrid ranked worse than semantic alone on the labelled set (bench/quality/search.py).
 KEYWORD_MIN_SHARE = 0.66
+WEAK_FALLBACK = 3  # shown, marked weak, when no result reaches the floor
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 
 
@@ -51,6 +54,7 @@ class Hit:
     text: CustomerText
     score: float | None  # cosine similarity; None for a text found by its words that has no embedding yet
     keyword_share: float = 0.0  # the share of the query's words (stems, Chinese bigrams) the text holds
+    weak: bool = False  # below the relevance floor: shown on request, or because nothing closer was found
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,11 @@ def search(workspace: Workspace, query: str, k: int = 10, filters: TextFilters |
     ranked = hybrid_ranking(workspace, query, k, filters or TextFilters())
     floor = min_similarity(workspace.embedding_model)
     strong = [row for row in ranked if is_strong(row[1], row[2], floor)]
-    shown = ranked[:k] if include_weaker else strong[:k]
-    weaker = 0 if include_weaker else len([row for row in ranked[:k] if not is_strong(row[1], row[2], floor)])
+    if include_weaker:
+        shown = ranked[:k]
+    else:
+        shown = strong[:k] or ranked[:min(k, WEAK_FALLBACK)]
+    weaker = len([row for row in ranked[:k] if row not in shown])
     texts = {t.pk: t for t in live_texts(workspace).filter(pk__in=[pk for pk, _, _ in shown])}
-    return SearchResult([Hit(texts[pk], sim, share) for pk, sim, share in shown if pk in texts], weaker)
+    return SearchResult([Hit(texts[pk], sim, share, weak=not is_strong(sim, share, floor))
+                         for pk, sim, share in shown if pk in texts], weaker)

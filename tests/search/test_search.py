@@ -132,6 +132,22 @@ def test_search_shows_strong_matches_and_counts_the_weaker_ones(owner):
     assert len(api.get("/api/v1/search?q=battery drains overnight&k=6&include_weaker=true").json()["results"]) == 6
 
 
+def test_with_no_strong_match_the_nearest_three_are_shown_marked_weak(owner, settings):
+    import_now(owner, "r.csv", _csv())
+    model = owner.workspace.embedding_model
+    settings.MURMUR_SEARCH_MIN_SIMILARITY = {**settings.MURMUR_SEARCH_MIN_SIMILARITY, model: 0.99}
+    result = search(owner.workspace, "delivery was slow and packaging damaged", k=6)  # shares no two thirds
+    assert [h.weak for h in result.hits] == [True, True, True] and result.weaker == 3
+    assert result.hits[0].text.text.startswith("Shipping took")
+    body = owner.api().get("/api/v1/search?q=delivery was slow and packaging damaged&k=6").json()
+    assert [r["weak"] for r in body["results"]] == [True] * 3 and body["weaker"] == 3
+    page = owner.browser().get("/search/?q=delivery was slow and packaging damaged").content.decode()
+    assert "No close match" in page and page.count("weak match</span>") == 3
+    settings.MURMUR_SEARCH_MIN_SIMILARITY = {**settings.MURMUR_SEARCH_MIN_SIMILARITY, model: 0.0}
+    strong = search(owner.workspace, "delivery was slow and packaging damaged", k=6)
+    assert len(strong.hits) == 6 and not any(h.weak for h in strong.hits) and strong.weaker == 0
+
+
 def test_a_rare_word_finds_its_text_whatever_its_meaning(owner):
     import_now(owner, "r.csv", _csv() + b'"Order ZX-4471 never arrived, please call me back",1,en,survey\n')
     hits = search(owner.workspace, "ZX-4471", k=5).hits
