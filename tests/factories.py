@@ -67,7 +67,8 @@ def customer_text(workspace: Workspace, text: str | None = None, *, sentiment: s
 
     text = text if text is not None else f"Customer text {next(_serial)}"
     row = CustomerText.objects.create(
-        workspace=workspace, text=text, original_text=text, content_hash=content_hash(workspace.pk, text, author, posted_at, source),
+        workspace=workspace, text=text, original_text=text,
+        content_hash=content_hash(workspace.pk, text, author, posted_at, source),
         rating=rating, language=language, source=source, author=author, posted_at=posted_at,
         moderation_status=moderation_status, is_live=True)
     if sentiment is not None:

@@ -1,15 +1,15 @@
 """Search over a workspace's texts: semantic (pgvector), keyword (PostgreSQL full text) and both fused.
 
 `search` is what the search page and `GET /api/v1/search` use: the semantic and the keyword ranking of the same
-candidates (the workspace's live texts under the caller's filters, hidden ones already left out for viewers)
-fused by reciprocal rank fusion, then cut at a relevance floor: a result is shown when its cosine similarity
-reaches the model's `MURMUR_SEARCH_MIN_SIMILARITY` or it holds two thirds of the query's words; the rest are
-"weaker matches", counted and shown on request. When nothing reaches the floor, the closest few are shown anyway,
-each marked weak: a query phrased unlike the texts ("someone wants to be called back") still finds "please call
-me", and the page says the match is weak instead of saying there is nothing. Keyword matching runs on `text`, the cleaned and redacted form
-(never the encrypted original): English words are stemmed (`to_tsvector('english', text)`, a GIN index in
-search's migration); Chinese, which has no spaces between words, matches by the query's character bigrams.
-Measured on the labelled set in `bench/quality/search.py`.
+candidates (the workspace's live texts under the caller's filters, hidden ones already left out for viewers) fused
+by reciprocal rank fusion, then cut at a relevance floor: a result is shown when its cosine similarity reaches the
+model's `MURMUR_SEARCH_MIN_SIMILARITY` or it holds two thirds of the query's words; the rest are "weaker matches",
+counted and shown on request. When nothing reaches the floor, the closest few are shown anyway, each marked weak: a
+query phrased unlike the texts ("someone wants to be called back") still finds "please call me", and the page says
+the match is weak instead of saying there is nothing. Keyword matching runs on `text`, the cleaned and redacted form
+(never the encrypted original): English words are stemmed (`to_tsvector('english', text)`, a GIN index in search's
+migration); Chinese, which has no spaces between words, matches by the query's character bigrams. Measured on the
+labelled set in `bench/quality/search.py`.
 
 Each embedding model has a partial HNSW index on `embedding::vector(dim)`; queries repeat that exact
 expression and `model = …` so the planner uses it. Iterative index scans (pgvector >= 0.8) keep
@@ -235,10 +235,7 @@ def search(workspace: Workspace, query: str, k: int = 10, filters: TextFilters |
     ranked = hybrid_ranking(workspace, query, k, filters or TextFilters())
     floor = min_similarity(workspace.embedding_model)
     strong = [row for row in ranked if is_strong(row[1], row[2], floor)]
-    if include_weaker:
-        shown = ranked[:k]
-    else:
-        shown = strong[:k] or ranked[:min(k, WEAK_FALLBACK)]
+    shown = ranked[:k] if include_weaker else (strong[:k] or ranked[:min(k, WEAK_FALLBACK)])
     weaker = len([row for row in ranked[:k] if row not in shown])
     texts = {t.pk: t for t in live_texts(workspace).filter(pk__in=[pk for pk, _, _ in shown])}
     return SearchResult([Hit(texts[pk], sim, share, weak=not is_strong(sim, share, floor))
