@@ -47,11 +47,6 @@ class ImportError400(Schema):
     invalid_rows: int = Field(0, description="When rows have problems: how many it would skip")
 
 
-def _import_error(exc: ImportValidationError) -> dict[str, Any]:
-    return {"error": exc.message, "details": exc.details, "valid_rows": exc.valid_rows,
-            "invalid_rows": exc.invalid_rows}
-
-
 class TextFilterParams(Schema):
     date_from: date | None = None
     date_to: date | None = None
@@ -199,10 +194,8 @@ def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[
                   skip_invalid_rows: Form[bool] = False):
     """Import a file. By default a row with a problem refuses the whole file (the 400 counts `valid_rows` and
     `invalid_rows`); with `skip_invalid_rows=true` the valid rows are imported and the others skipped."""
-    try:
-        started = services.begin_import(request.auth, _upload(request, file, mapping, skip_invalid_rows))
-    except ImportValidationError as exc:
-        return 400, _import_error(exc)
+    # An ImportValidationError is answered by the API's error handler: 400 with its details and row counts.
+    started = services.begin_import(request.auth, _upload(request, file, mapping, skip_invalid_rows))
     text_import = started.text_import
     return 202, {"job_id": text_import.job_id, "import_id": text_import.pk, "rows": text_import.rows_total,
                  "skipped": len(started.skipped),
@@ -214,11 +207,8 @@ def create_import(request: HttpRequest, file: File[UploadedFile], mapping: Form[
 def skipped_rows_report(request: HttpRequest, file: File[UploadedFile], mapping: Form[str] = ""):
     """The rows `skip_invalid_rows=true` skips in this file, as CSV (row, problem, the file's cells). Stores
     nothing: the skipped rows hold customers' words, so the report is made from the file you send."""
-    try:
-        upload = _upload(request, file, mapping)
-        report = services.skipped_rows_report(request.auth, upload)
-    except ImportValidationError as exc:
-        return 400, _import_error(exc)
+    upload = _upload(request, file, mapping)
+    report = services.skipped_rows_report(request.auth, upload)
     response = HttpResponse(report.encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=services.skipped_rows_report_name(upload.filename))

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
 
+from apps.core.errors import InvalidRequest
+
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
@@ -44,8 +46,9 @@ XLSX_MAX_COLUMNS = 100
 XLSX_MAX_CELLS = 1_000_000
 
 
-class ImportValidationError(Exception):
-    """`valid_rows` and `invalid_rows` are set when rows had problems: the caller can offer to skip them."""
+class ImportValidationError(InvalidRequest):
+    """`valid_rows` and `invalid_rows` are set when rows had problems: the caller can offer to skip them. The API
+    answers it like every InvalidRequest (400), with `payload`'s fields beside "error"."""
 
     def __init__(self, message: str, details: list[dict] | None = None, *, valid_rows: int = 0,
                  invalid_rows: int = 0):
@@ -54,6 +57,10 @@ class ImportValidationError(Exception):
         self.details = details or []
         self.valid_rows = valid_rows
         self.invalid_rows = invalid_rows
+
+    @property
+    def payload(self) -> dict:
+        return {"details": self.details, "valid_rows": self.valid_rows, "invalid_rows": self.invalid_rows}
 
 
 @dataclass(slots=True)  # up to max_rows of these are held during validation
