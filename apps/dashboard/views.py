@@ -128,35 +128,41 @@ def _workspace_texts(ws) -> dict:
     return {"text_count": count, "latest": latest, "importing": importing}
 
 
-@workspace_required()
-def home(request: HttpRequest) -> HttpResponse:
+def _voice_and_jobs(request: HttpRequest) -> dict:
+    """The dashboard's charts (under the page's filters) and its jobs: the page shows them, and the live partial
+    swaps them in again, so an upload's texts reach the charts and its job the list without a reload."""
     ws = request.workspace_ctx.workspace
     try:
         filters = _filters_from(request)
-        filtered = filters.apply(moderation_selectors.analysable_texts(ws))
-        chart = insights.dashboard_series(filtered)
+        chart = insights.dashboard_series(filters.apply(moderation_selectors.analysable_texts(ws)))
     except Exception:  # a malformed date in the query string
         messages.error(request, "Some filters were not valid and were ignored.")
-        filters, filtered = corpus.TextFilters(), moderation_selectors.analysable_texts(ws)
-        chart = insights.dashboard_series(filtered)
+        chart = insights.dashboard_series(moderation_selectors.analysable_texts(ws))
+    recent = recent_jobs(ws, 8)
+    return {"chart": chart, "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
+            "analysis_running": insights.running_analysis(ws), "query": request.GET.urlencode()}
+
+
+@workspace_required()
+def home(request: HttpRequest) -> HttpResponse:
+    ws = request.workspace_ctx.workspace
     run = insights.latest_run(ws)
     top = [i for i in insights.insights(run) if i.kind in ("pain_point", "feature_request", "opportunity")][:6] \
         if run else []
-    recent = recent_jobs(ws, 8)
     return render(request, "dashboard/home.html", {
-        **_workspace_texts(ws), "imports": corpus.recent_imports(ws),
-        "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
-        "memberships": memberships_of(request.user), "chart": chart,
-        "run": run, "top_insights": top, "choices": corpus.filter_choices(ws), "query": request.GET.urlencode(),
-        "analysis_running": insights.running_analysis(ws),
+        **_workspace_texts(ws), **_voice_and_jobs(request), "imports": corpus.recent_imports(ws),
+        "memberships": memberships_of(request.user), "run": run, "top_insights": top,
+        "choices": corpus.filter_choices(ws),
     })
 
 
 @workspace_required()
 def home_live(request: HttpRequest) -> HttpResponse:
-    """The dashboard's text count, with "Latest texts" swapped in beside it (out of band): htmx asks when a job
-    starts or ends on the page (an upload), and every 2 s while an import is at work."""
-    return render(request, "dashboard/_home_live.html", _workspace_texts(request.workspace_ctx.workspace))
+    """The dashboard's text count, with "Latest texts", the charts and the jobs list swapped in beside it (out of
+    band): htmx asks when a job starts or ends on the page (an upload), and every 2 s while an import is at work.
+    It is asked with the page's filters, so the charts stay filtered."""
+    return render(request, "dashboard/_home_live.html",
+                  {**_workspace_texts(request.workspace_ctx.workspace), **_voice_and_jobs(request)})
 
 
 @workspace_required()

@@ -1,10 +1,18 @@
 // Dashboard charts (Chart.js, shipped in static/vendor). Data comes from a json_script block; clicking a
-// bar opens the texts behind it.
+// bar opens the texts behind it. The live partial (dashboard:home_live) swaps the block in again as texts
+// arrive: the charts are drawn again from each new block, and only then (htmx settles every second while a
+// job's box polls).
 "use strict";
 
-document.addEventListener("DOMContentLoaded", () => {
+let drawnFrom = null;
+
+function drawCharts(animate) {
   const source = document.getElementById("chart-data");
-  if (!source || typeof Chart === "undefined") return;
+  if (!source || source === drawnFrom || typeof Chart === "undefined") return;
+  drawnFrom = source;
+  for (const chart of Object.values(Chart.instances)) {  // drawn on canvases the swap removed
+    if (!chart.canvas.isConnected) chart.destroy();
+  }
   const data = JSON.parse(source.textContent);
   const params = new URLSearchParams(window.location.search);
   const textsUrl = (extra) => {
@@ -26,7 +34,7 @@ document.addEventListener("DOMContentLoaded", () => {
         datasets: ["negative", "mixed", "neutral", "positive"].map((s) => ({ label: s, data: data.sentiment[s], backgroundColor: colours[s] })),
       },
       options: {
-        responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
+        animation: animate ? {} : false, responsive: true, scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true } },
         onClick: (event, elements, chart) => {
           if (!elements.length) return;
           const el = elements[0];
@@ -48,7 +56,7 @@ document.addEventListener("DOMContentLoaded", () => {
         ],
       },
       options: {
-        indexAxis: "y", responsive: true,
+        animation: animate ? {} : false, indexAxis: "y", responsive: true,
         scales: { x: { position: "top", beginAtZero: true }, x2: { position: "bottom", min: -100, max: 100 } },
         onClick: (event, elements) => {
           if (!elements.length) return;
@@ -57,4 +65,7 @@ document.addEventListener("DOMContentLoaded", () => {
       },
     });
   }
-});
+}
+
+document.addEventListener("DOMContentLoaded", () => drawCharts(true));
+document.addEventListener("htmx:afterSettle", () => drawCharts(false));

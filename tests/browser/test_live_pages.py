@@ -1,8 +1,8 @@
-"""Issue #16, pages that do not update, in a real browser with the real worker: after an upload the dashboard's
-count and "Latest texts" change on the open page; Run analysis turns the Insights page's first card into the
-run's progress (never "No analysis yet"), with the button disabled, and the card keeps asking while it runs; a
-brief sent in the copy studio is listed in "Copy requests" at once. None of it reloads the page (a marker set
-in the page survives). The model is taken away (the workers' proxy) so the analysis and the copy wait for it."""
+"""Issue #16, pages that do not update, in a real browser with the real worker: after an upload the dashboard's count,
+"Latest texts", sentiment chart and jobs list change on the open page; Run analysis turns the Insights page's first
+card into the run's progress (never "No analysis yet"), with the button disabled, and the card keeps asking while it
+runs; a brief sent in the copy studio is listed in "Copy requests" at once. None of it reloads the page (a marker
+set in the page survives). The model is taken away (the workers' proxy) so the analysis and the copy wait for it."""
 
 import time
 
@@ -50,6 +50,10 @@ def test_dashboard_insights_and_copy_update_in_place(person, celery_worker, llm_
     assert "battery drains overnight" in latest and "Shipping took three weeks" in latest
     assert "<b>Bold</b> claim" in latest  # the importer unescapes it; the page shows it as text, not markup
     assert "No texts yet" not in latest
+    # The sentiment chart is drawn from the new texts, and the Jobs list holds the import, on the same page.
+    page.wait_for_function("() => Chart.getChart(document.getElementById('sentiment-chart'))", timeout=30_000)
+    assert page.locator("#sentiment-empty").count() == 0
+    assert page.locator("#jobs .job[data-status=succeeded]", has_text="import").count() == 1
     assert page.evaluate(SAME_PAGE)
     person.shot("2-dashboard-after-upload-no-reload")
 

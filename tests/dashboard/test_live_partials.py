@@ -132,6 +132,27 @@ def test_dashboard_count_and_latest_texts_follow_an_import_then_stop(owner, make
     assert 'hx-swap-oob' not in home  # the page itself carries each part once, in place
 
 
+def test_dashboard_partial_brings_the_charts_and_the_jobs_list_under_the_pages_filters(owner):
+    ws = owner.workspace
+    from datetime import UTC, datetime
+
+    customer_text(ws, "Shipping took three weeks", sentiment="negative", source="survey",
+                  posted_at=datetime(2026, 10, 5, tzinfo=UTC))
+    customer_text(ws, "Gorgeous light", sentiment="positive", source="app_store",
+                  posted_at=datetime(2026, 10, 20, tzinfo=UTC))
+    running = job(ws, "import", status="running", message="Storing rows.")
+
+    home = owner.browser().get("/?source=survey").content.decode()
+    assert 'hx-get="/live/texts/?source=survey"' in home  # the partial is asked with the page's filters
+    body = owner.browser().get("/live/texts/?source=survey", headers=HTMX).content.decode()
+    assert 'id="voice-charts" hx-swap-oob="true"' in body and 'id="jobs" hx-swap-oob="true"' in body
+    chart = json.loads(body.split('<script id="chart-data" type="application/json">')[1].split("</script>")[0])
+    assert chart["weeks"] == ["2026-W41"] and chart["sentiment"]["negative"] == [1], chart  # survey only
+    assert 'id="sentiment-chart"' in body and "No sentiment yet" not in body
+    assert f'data-job-id="{running.pk}"' in body.split('id="jobs"')[1]  # the new job, in the list
+    assert 'hx-get="/live/texts/?source=survey"' in body  # and it keeps asking with them
+
+
 def test_dashboard_partial_for_a_viewer_and_an_empty_workspace(make_member, client):
     viewer = make_member("viewer", "Quiet Co")
     body = viewer.browser().get("/live/texts/").content.decode()
