@@ -41,7 +41,7 @@ def _kill_while(api, job_id: str, in_phase, celery_worker) -> None:
 
 def test_worker_killed_while_the_model_describes_themes(make_member, celery_worker, llm_base_url):
     member = make_member("owner", "Crash analysis")
-    _seed(member, 45)
+    _seed(member, 30)
     api = member.api()
     started = api.post("/api/v1/analyses")
     assert started.status_code == 202, started.content
