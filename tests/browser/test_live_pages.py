@@ -73,6 +73,8 @@ def test_dashboard_insights_and_copy_update_in_place(person, celery_worker, llm_
         assert "The first report appears here by itself when this analysis finishes." in card
         assert page.locator("#analysis-progress .job .progress").count() == 1
         assert page.locator("#run-analysis").is_disabled()
+        looks = page.eval_on_selector("#run-analysis", "b => [getComputedStyle(b).cursor, getComputedStyle(b).color]")
+        assert looks == ["not-allowed", "rgb(85, 94, 107)"], looks  # greyed out, not the primary button's white
         assert "v1" in page.inner_text("#analysis-runs")  # the list of versions follows too
         deadline = time.monotonic() + 15
         while len(asked) < 3 and time.monotonic() < deadline:
