@@ -13,6 +13,7 @@ from django.core.files import utils as file_utils
 from openpyxl import Workbook
 
 from apps.corpus import importers
+from apps.corpus.importers import readers
 from apps.corpus.models import CustomerText, TextImport
 
 
@@ -149,7 +150,7 @@ def _workbook(rows: int, columns: int) -> bytes:
 
 def test_xlsx_cells_are_bounded(owner, monkeypatch):
     """The issue's workbook of 300k number cells passed the zip-bomb check and cost 158 MB."""
-    monkeypatch.setattr(importers, "XLSX_MAX_CELLS", 20_000)
+    monkeypatch.setattr(readers, "XLSX_MAX_CELLS", 20_000)
     response = _post(owner, "r.xlsx", _workbook(rows=30_000, columns=10))
     assert response.status_code == 400
     assert "more than 20,000 cells (10 columns)" in response.json()["error"]
@@ -163,9 +164,9 @@ def test_xlsx_rows_stop_at_the_limit_plus_one(owner, settings):
 
 
 def test_xlsx_columns_beyond_the_bound_are_not_read():
-    data = _workbook(rows=2, columns=importers.XLSX_MAX_COLUMNS + 20)
-    records, columns = importers._xlsx_records(data)
-    assert len(columns) == importers.XLSX_MAX_COLUMNS
-    assert all(len(record) == importers.XLSX_MAX_COLUMNS for record in records)
+    data = _workbook(rows=2, columns=readers.XLSX_MAX_COLUMNS + 20)
+    records, columns = readers._xlsx_records(data)
+    assert len(columns) == readers.XLSX_MAX_COLUMNS
+    assert all(len(record) == readers.XLSX_MAX_COLUMNS for record in records)
     parsed = importers.parse_file("r.xlsx", data, None, max_rows=10, max_text_chars=100)
     assert [r.text for r in parsed.rows] == ["text 0", "text 1"]

@@ -1,9 +1,6 @@
-"""Parsing of uploaded files into rows. Pure functions over bytes: no database, no Django models.
-
-Every problem a user can cause becomes an ImportValidationError with a message and per-row details. A row with a
-problem (a blank text, a rating of "abc") refuses the whole file, unless the caller asks to skip such rows: then
-they come back as `SkippedRow`s, with their raw cells, for the report the user downloads.
-"""
+"""From an uploaded file's bytes to its records (dicts of cells), one reader per format, each bounded in what it
+reads: the encoding is guessed, CSV's delimiter counted in the header, JSON arrays decoded an item at a time,
+workbooks refused when they would expand too far."""
 
 from __future__ import annotations
 
@@ -13,86 +10,23 @@ import json
 import re
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from itertools import chain, islice
+from itertools import islice
 from typing import TYPE_CHECKING
 
 from charset_normalizer import from_bytes
 
-from apps.core.errors import InvalidRequest
+from .errors import ImportValidationError
+from .rows import is_blank
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
 FORMATS = ("csv", "tsv", "json", "jsonl", "txt", "xlsx")
-FIELDS = ("text", "rating", "date", "source", "author", "product", "language")
-# Header names we recognise for each field, most specific first.
-COLUMN_GUESSES: dict[str, tuple[str, ...]] = {
-    "text": ("text", "review", "review_text", "body", "content", "comment", "message", "feedback",
-             "answer", "response", "description", "post", "ticket", "评论", "内容"),
-    "rating": ("rating", "stars", "star_rating", "score", "评分"),
-    "date": ("date", "posted_at", "created_at", "created", "timestamp", "time", "submitted_at", "日期"),
-    "source": ("source", "channel", "platform", "origin"),
-    "author": ("author", "customer", "user", "username", "name", "reviewer", "email"),
-    "product": ("product", "item", "sku", "app", "产品"),
-    "language": ("language", "lang", "locale"),
-}
-MAX_ROW_ERRORS = 50
 XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 XLSX_MAX_RATIO = 100
 # Cells are parsed in the web request: a workbook beyond these bounds is refused rather than read.
 XLSX_MAX_COLUMNS = 100
 XLSX_MAX_CELLS = 1_000_000
-
-
-class ImportValidationError(InvalidRequest):
-    """`valid_rows` and `invalid_rows` are set when rows had problems: the caller can offer to skip them. The API
-    answers it like every InvalidRequest (400), with `payload`'s fields beside "error"."""
-
-    def __init__(self, message: str, details: list[dict] | None = None, *, valid_rows: int = 0,
-                 invalid_rows: int = 0):
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
-        self.valid_rows = valid_rows
-        self.invalid_rows = invalid_rows
-
-    @property
-    def payload(self) -> dict:
-        return {"details": self.details, "valid_rows": self.valid_rows, "invalid_rows": self.invalid_rows}
-
-
-@dataclass(slots=True)  # up to max_rows of these are held during validation
-class Row:
-    number: int  # 1-based, as the user sees it (header = row 1 in tables)
-    text: str
-    rating: int | None = None
-    posted_at: datetime | None = None
-    source: str = ""
-    author: str = ""
-    product: str = ""
-    language: str = ""
-
-
-@dataclass(slots=True)
-class SkippedRow:
-    """A row left out by `skip_invalid`: its number, what is wrong with it, and its cells as the file has them
-    (in the order of `ParsedFile.columns`)."""
-
-    number: int
-    problem: str
-    cells: list[str]
-
-
-@dataclass
-class ParsedFile:
-    file_format: str
-    rows: list[Row]
-    mapping: dict[str, str] = field(default_factory=dict)
-    skipped_blank: int = 0
-    columns: list[str] = field(default_factory=list)
-    skipped: list[SkippedRow] = field(default_factory=list)  # rows with problems, when asked to skip them
 
 
 def detect_format(filename: str, data: bytes) -> str:
@@ -139,95 +73,7 @@ def _isolated_high_bytes(data: bytes) -> bool:
     return bool(runs) and sum(1 for n in runs if n == 1) / len(runs) > 0.8
 
 
-def parse_file(filename: str, data: bytes, mapping: dict[str, str] | None = None, *,
-               max_rows: int, max_text_chars: int, skip_invalid: bool = False) -> ParsedFile:
-    """The file's rows. A row with a problem refuses the file (the error counts the valid and invalid rows), or,
-    with `skip_invalid`, is left out and listed in `skipped`; a file with no valid row is refused either way."""
-    if not data or not data.strip():
-        raise ImportValidationError("The file is empty.")
-    file_format = detect_format(filename, data)
-    try:
-        # Records are produced one at a time and never more than max_rows + 1 of them: a file of millions of
-        # short lines costs what its first max_rows cost, not gigabytes of dicts.
-        records, columns = _records(file_format, data, max_rows + 1)
-        if file_format in ("csv", "tsv", "txt"):
-            # A first pass that builds no rows refuses an oversized file in a fraction of the time.
-            recount, _ = _records(file_format, data, max_rows + 1)
-            if sum(1 for _ in islice(recount, max_rows + 1)) > max_rows:
-                raise _too_many_rows(max_rows)
-        first = next(records, None)
-        if first is None:
-            raise ImportValidationError("The file contains no rows.")
-        resolved = _resolve_mapping(columns, mapping or {})
-        return _rows(file_format, chain((first,), records), columns, resolved, max_rows=max_rows,
-                     max_text_chars=max_text_chars, skip_invalid=skip_invalid)
-    except RecursionError as exc:
-        raise ImportValidationError("The file is nested too deeply to read.") from exc
-
-
-def _too_many_rows(max_rows: int) -> ImportValidationError:
-    return ImportValidationError(f"The file has more than {max_rows} rows; the limit is {max_rows}. Split it.")
-
-
-def _rows(file_format: str, records: Iterable[dict], columns: list[str], resolved: dict[str, str], *,
-          max_rows: int, max_text_chars: int, skip_invalid: bool) -> ParsedFile:
-    rows: list[Row] = []
-    errors: list[dict] = []  # the first MAX_ROW_ERRORS, for the message; every invalid row is counted
-    skipped: list[SkippedRow] = []
-    invalid = blank = 0
-    first_row = 2 if file_format in ("csv", "tsv", "xlsx") else 1
-    for index, record in enumerate(records):
-        if index == max_rows:
-            raise _too_many_rows(max_rows)
-        number = index + first_row
-        if all(_blank(v) for v in record.values()):
-            blank += 1
-            continue
-        try:
-            rows.append(_row(number, record, resolved, max_text_chars))
-        except ValueError as exc:
-            invalid += 1
-            if len(errors) < MAX_ROW_ERRORS:
-                errors.append({"row": number, "error": str(exc)})
-            if skip_invalid:
-                skipped.append(SkippedRow(number, str(exc), [_raw(record.get(c)) for c in columns]))
-    if invalid and not rows:
-        raise ImportValidationError(
-            f"{_rows_have(invalid)} problems and no row is valid; nothing was imported. Fix them and upload again.",
-            errors, invalid_rows=invalid)
-    if invalid and not skip_invalid:
-        raise ImportValidationError(
-            f"{_rows_have(invalid)} problems; nothing was imported. Fix them and upload again, or import the "
-            f"{len(rows)} valid rows and skip {'it' if invalid == 1 else 'them'}.",
-            errors, valid_rows=len(rows), invalid_rows=invalid)
-    if not rows:
-        raise ImportValidationError("The file contains no texts.")
-    return ParsedFile(file_format=file_format, rows=rows, mapping=resolved, skipped_blank=blank, columns=columns,
-                      skipped=skipped)
-
-
-def _rows_have(count: int) -> str:
-    return "1 row has" if count == 1 else f"{count} rows have"
-
-
-def _raw(value: object) -> str:
-    """A cell as the user wrote it, for the report of skipped rows."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _records(file_format: str, data: bytes, limit: int) -> tuple[Iterator[dict], list[str]]:
+def read_records(file_format: str, data: bytes, limit: int) -> tuple[Iterator[dict], list[str]]:
     """The file's records, lazily where the columns are known up front (tables, text), else at most `limit`
     (JSON: the columns are every key seen)."""
     if file_format == "xlsx":
@@ -241,7 +87,6 @@ def _records(file_format: str, data: bytes, limit: int) -> tuple[Iterator[dict],
         return _jsonl_records(text, limit)
     return _txt_records(text)
 
-
 # A line with its ending, as io.StringIO(newline="") splits them for csv, without StringIO's copy of the text
 # at 4 bytes a character.
 _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
@@ -249,7 +94,6 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
 
 def _lines(text: str) -> Iterator[str]:
     return (m.group(0) for m in _LINE.finditer(text))
-
 
 CSV_DELIMITERS = ",;\t|"
 HEADER_SCAN_CHARS = 4096
@@ -305,7 +149,6 @@ def _csv_rows(reader: Iterator[list[str]], columns: list[str]) -> Iterator[dict]
             yield dict(zip(columns, values, strict=False))
     except csv.Error as exc:
         raise ImportValidationError(f"The CSV file is malformed: {exc}.") from exc
-
 
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 _TOO_DEEP = "The JSON is nested too deeply to read; a record is an object of fields or a text."
@@ -426,13 +269,12 @@ def _xlsx_records(data: bytes) -> tuple[list[dict], list[str]]:
         header = next(rows, None)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise ImportValidationError(_XLSX_UNREADABLE) from exc
-    if not header or all(_blank(h) for h in header):
+    if not header or all(is_blank(h) for h in header):
         workbook.close()
         raise ImportValidationError("The first sheet has no header row.")
-    header = header[:max(i for i, h in enumerate(header) if not _blank(h)) + 1]  # padding, not columns
+    header = header[:max(i for i, h in enumerate(header) if not is_blank(h)) + 1]  # padding, not columns
     columns = [str(h).strip() if h is not None else f"column_{i + 1}" for i, h in enumerate(header)]
     return _xlsx_rows(workbook, rows, columns), columns
-
 
 _XLSX_UNREADABLE = "This XLSX file could not be read; re-save it from your spreadsheet app."
 
@@ -452,108 +294,3 @@ def _xlsx_rows(workbook: Workbook, rows: Iterator[tuple], columns: list[str]) ->
         raise ImportValidationError(_XLSX_UNREADABLE) from exc
     finally:
         workbook.close()
-
-
-def _resolve_mapping(columns: list[str], mapping: dict[str, str]) -> dict[str, str]:
-    unknown_fields = set(mapping) - set(FIELDS)
-    if unknown_fields:
-        raise ImportValidationError(f"Unknown mapping field(s): {', '.join(sorted(unknown_fields))}.")
-    not_names = sorted(name for name, column in mapping.items()
-                       if column is not None and not isinstance(column, str))
-    if not_names:
-        raise ImportValidationError(f"The mapping must name each column as text (a column header); "
-                                    f"it does not for: {', '.join(not_names)}.")
-    by_lower = {c.lower().strip(): c for c in columns}
-    resolved: dict[str, str] = {}
-    for name in FIELDS:
-        if mapping.get(name):
-            column = by_lower.get(mapping[name].lower().strip())
-            if column is None:
-                raise ImportValidationError(f"The mapping names column {mapping[name]!r} for {name}, "
-                                            f"but the file has: {', '.join(columns)}.")
-            resolved[name] = column
-            continue
-        for guess in COLUMN_GUESSES[name]:
-            if guess in by_lower and by_lower[guess] not in resolved.values():
-                resolved[name] = by_lower[guess]
-                break
-    if "text" not in resolved:
-        if len(columns) == 1:
-            resolved["text"] = columns[0]
-        else:
-            raise ImportValidationError(
-                "Could not tell which column holds the text. Name it 'text' or choose it in the mapping.",
-                [{"row": 1, "error": f"columns: {', '.join(columns)}"}],
-            )
-    return resolved
-
-
-def _cell(record: dict, column: str | None) -> str:
-    if not column:
-        return ""
-    value = record.get(column)
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def _row(number: int, record: dict, mapping: dict[str, str], max_text_chars: int) -> Row:
-    text = _cell(record, mapping.get("text"))
-    if not text:
-        raise ValueError("the text is empty")
-    if len(text) > max_text_chars:
-        raise ValueError(f"the text has {len(text)} characters; the limit is {max_text_chars}")
-    return Row(
-        number=number,
-        text=text,
-        rating=_rating(_cell(record, mapping.get("rating"))),
-        posted_at=_date(record.get(mapping["date"]) if mapping.get("date") else None),
-        source=_cell(record, mapping.get("source"))[:100],
-        author=_cell(record, mapping.get("author"))[:200],
-        product=_cell(record, mapping.get("product"))[:200],
-        language=_cell(record, mapping.get("language"))[:12].lower(),
-    )
-
-
-def _rating(raw: str) -> int | None:
-    if not raw:
-        return None
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(?:/\s*5|stars?|★)?", raw.strip().lower())
-    if not match:
-        raise ValueError(f"rating {raw[:20]!r} is not a number from 1 to 5")
-    number = float(match.group(1))
-    if number > 5.5:  # before round(): 400 nines are infinity, which no integer holds
-        raise ValueError(f"rating {raw[:20]!r} is not between 1 and 5")
-    value = round(number)
-    if not 1 <= value <= 5:
-        raise ValueError(f"rating {raw[:20]!r} is not between 1 and 5")
-    return value
-
-
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%m/%d/%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                 "%Y年%m月%d日")
-
-
-def _date(raw: object) -> datetime | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    if isinstance(raw, datetime):
-        return raw if raw.tzinfo else raw.replace(tzinfo=UTC)
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and 0 < raw < 1e11:
-        return datetime.fromtimestamp(raw, tz=UTC)
-    value = str(raw).strip()
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-        for fmt in _DATE_FORMATS:
-            try:
-                parsed = datetime.strptime(value, fmt)
-                break
-            except ValueError:
-                continue
-    if parsed is None:
-        raise ValueError(f"date {value[:30]!r} is not a date (use YYYY-MM-DD)")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
