@@ -48,6 +48,35 @@ document.addEventListener("murmur:job-ended", (e) => {
   document.dispatchEvent(new CustomEvent("murmur:job-finished", { detail: e.detail.job }));
 });
 
+// --- helpers of the pages' scripts (copy.js, replies.js, ...) ------------------------------------------------
+
+// Call back once the job ends (its "murmur:job-finished", above).
+function whenJobFinishes(jobId, callback) {
+  document.addEventListener("murmur:job-finished", (e) => { if (String(e.detail.id) === String(jobId)) callback(e.detail); });
+}
+
+// An API error in `box`: its message, then each of its details.
+function showError(box, data, fallback) {
+  box.textContent = "";
+  box.appendChild(el("p", { class: "error" }, (data && data.error) || fallback));
+  ((data && data.details) || []).forEach((d) => box.appendChild(el("p", { class: "error" }, `${d.field}: ${d.error}`)));
+}
+
+// Copy text to the clipboard; where the browser refuses, select it in a box for a manual copy.
+async function copyText(text, result) {
+  try {
+    await navigator.clipboard.writeText(text);
+    result.textContent = "Copied to the clipboard.";
+  } catch (e) {  // older browsers or no permission: select the text for a manual copy
+    const area = el("textarea", { readonly: "readonly" });
+    area.value = text;
+    result.textContent = "";
+    result.appendChild(area);
+    area.select();
+    result.appendChild(el("span", {}, " Press Ctrl+C (⌘C) to copy."));
+  }
+}
+
 function setupUpload() {
   const form = document.getElementById("upload-form");
   if (!form) return;

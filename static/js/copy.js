@@ -1,17 +1,8 @@
 // Copy studio: write copy from a brief (with a progress bar), brand voice, ideas; on a request page edit,
 // regenerate, favourite, approve, compare side by side and copy variants to the clipboard.
-// Uses api(), el(), jobWidget(), pollJob() from app.js. Server text is only ever set with textContent.
+// Uses api(), el(), jobWidget(), pollJob(), whenJobFinishes(), showError(), copyText() from app.js.
+// Server text is only ever set with textContent.
 "use strict";
-
-function whenJobFinishes(jobId, callback) {
-  document.addEventListener("murmur:job-finished", (e) => { if (String(e.detail.id) === String(jobId)) callback(e.detail); });
-}
-
-function showError(box, data, fallback) {
-  box.textContent = "";
-  box.appendChild(el("p", { class: "error" }, (data && data.error) || fallback));
-  ((data && data.details) || []).forEach((d) => box.appendChild(el("p", { class: "error" }, `${d.field}: ${d.error}`)));
-}
 
 function setupBrief() {
   const form = document.getElementById("brief-form");
@@ -73,20 +64,6 @@ function setupIdeas() {
     whenJobFinishes(data.job_id, () => { window.location = `/copy/ideas/${data.idea_set_id}/`; });
     pollJob(widget);
   });
-}
-
-async function copyText(text, result) {
-  try {
-    await navigator.clipboard.writeText(text);
-    result.textContent = "Copied to the clipboard.";
-  } catch (e) {  // older browsers or no permission: select the text for a manual copy
-    const area = el("textarea", { readonly: "readonly" });
-    area.value = text;
-    result.textContent = "";
-    result.appendChild(area);
-    area.select();
-    result.appendChild(el("span", {}, " Press Ctrl+C (⌘C) to copy."));
-  }
 }
 
 function setupVariant(card) {

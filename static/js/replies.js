@@ -1,26 +1,17 @@
 // Replies and translation: draft replies for chosen or filtered texts (with a progress bar), approve, reject and
 // edit drafts, the reply policy and knowledge snippets, the reader's language, and the Translate toggle on a text.
-// Uses api(), el(), jobWidget(), pollJob() from app.js. Server text is only ever set with textContent.
+// Uses api(), el(), jobWidget(), pollJob(), whenJobFinishes(), showError(), copyText() from app.js.
+// Server text is only ever set with textContent.
 "use strict";
-
-function repliesOnJobEnd(jobId, callback) {
-  document.addEventListener("murmur:job-finished", (e) => { if (String(e.detail.id) === String(jobId)) callback(e.detail); });
-}
-
-function repliesError(box, data, fallback) {
-  box.textContent = "";
-  box.appendChild(el("p", { class: "error" }, (data && data.error) || fallback));
-  ((data && data.details) || []).forEach((d) => box.appendChild(el("p", { class: "error" }, `${d.field}: ${d.error}`)));
-}
 
 function startJob(box, url, body, kind, onDone) {
   return api("POST", url, body).then(({ status, data }) => {
-    if (status !== 202) { repliesError(box, data, "Could not start."); return false; }
+    if (status !== 202) { showError(box, data, "Could not start."); return false; }
     box.textContent = "";
     box.appendChild(el("p", { class: "hint" }, `${data.texts} text${data.texts === 1 ? "" : "s"} queued.`));
     const widget = jobWidget(data.job_id, kind);
     box.appendChild(widget);
-    repliesOnJobEnd(data.job_id, onDone);
+    whenJobFinishes(data.job_id, onDone);
     pollJob(widget);
     return true;
   });
@@ -54,7 +45,7 @@ function setupDraftForm() {
   const act = (name, fn) => { const b = form.querySelector(`[data-action=${name}]`); if (b) b.addEventListener("click", () => fn(b)); };
   act("draft-selected", (b) => {
     const ids = Array.from(form.querySelectorAll("input[name=text_id]:checked")).map((i) => Number(i.value));
-    if (!ids.length) { repliesError(box, null, "Tick the texts to reply to first, or draft replies to all matching texts."); return; }
+    if (!ids.length) { showError(box, null, "Tick the texts to reply to first, or draft replies to all matching texts."); return; }
     run(b, { text_ids: ids, variants: variants() });
   });
   act("draft-all", (b) => run(b, { filters: filtersOf(form), variants: variants() }));
@@ -85,25 +76,12 @@ function setupDraftOne() {
 
 // --- reviewing drafts --------------------------------------------------------------------------------------
 
-async function copyReply(text, result) {
-  try {
-    await navigator.clipboard.writeText(text);
-    result.textContent = "Copied to the clipboard.";
-  } catch (e) {  // no clipboard permission: select the text for a manual copy
-    const area = el("textarea", { readonly: "readonly" });
-    area.value = text;
-    result.textContent = "";
-    result.appendChild(area);
-    area.select();
-  }
-}
-
 function setupDraftCard(card) {
   const base = `/api/v1/replies/${card.dataset.draftId}`;
   const result = card.querySelector(".reply-result");
   const act = (name, fn) => { const b = card.querySelector(`[data-action=${name}]`); if (b) b.addEventListener("click", fn); };
-  const reloadOr = ({ ok, data }) => { if (ok) window.location.reload(); else repliesError(result, data, "That did not work."); };
-  act("copy", () => copyReply(card.dataset.text, result));
+  const reloadOr = ({ ok, data }) => { if (ok) window.location.reload(); else showError(result, data, "That did not work."); };
+  act("copy", () => copyText(card.dataset.text, result));
   act("approve", async () => reloadOr(await api("POST", `${base}/approve`)));
   act("reject", async () => reloadOr(await api("POST", `${base}/reject`)));
   const editor = card.querySelector(".editor");
