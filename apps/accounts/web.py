@@ -27,9 +27,9 @@ def workspace_required(permission: str = VIEW) -> Callable:
             ctx = context_for_user(request.user, request.session.get(SESSION_WORKSPACE_KEY))
             if ctx is None:
                 raise DjangoPermissionDenied("You are not a member of any workspace yet. Ask an owner to add you.")
+            request.workspace_ctx = ctx  # first: the 403 page's header still names the workspace and the role
             if not ctx.can(permission):
                 raise DjangoPermissionDenied(f"Your role ({ctx.role}) does not allow this page.")
-            request.workspace_ctx = ctx
             return view(request, *args, **kwargs)
 
         return wrapper

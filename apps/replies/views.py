@@ -39,7 +39,7 @@ def _drafts_page(request: HttpRequest, ws, **filters):
     return count, page, [selectors.draft_view(d, material) for d in page]
 
 
-@workspace_required()
+@workspace_required(ANALYZE)  # drafting is an analyst's work; others get the 403 page, as the nav has no link
 def home(request: HttpRequest) -> HttpResponse:
     ctx = request.workspace_ctx
     ws = ctx.workspace

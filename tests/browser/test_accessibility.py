@@ -178,6 +178,8 @@ def test_every_page_passes_axe_and_the_nav_folds_on_small_screens(person, chromi
         person.go(path)
         page.wait_for_load_state("networkidle")
         problems += _serious(page, name)
+        if "{{" in page.content() or "{%" in page.content():  # a template tag split across lines renders as text
+            problems.append(f"{name}: raw template code in the page")
     person.go("/no-such-page/")
     problems += _serious(page, "404")
     _expect_http_error(person, 404)
@@ -194,6 +196,11 @@ def test_every_page_passes_axe_and_the_nav_folds_on_small_screens(person, chromi
         response = viewer.goto(live_server.url + "/settings/")
         assert response.status == 403
         problems += _serious(viewer, "403")
+        # Drafting replies is an analyst's work: /replies/ by URL is the same tidy 403, the workspace still named.
+        response = viewer.goto(live_server.url + "/replies/")
+        assert response.status == 403 and "does not allow this page" in viewer.inner_text("body")
+        assert viewer.inner_text(".ws") == "Axe Co" and viewer.inner_text(".role") == "viewer"
+        viewer.screenshot(path=str(ARTIFACTS / f"{person.name}-3-viewer-403-replies.png"), full_page=True)
     finally:
         context.close()
 
