@@ -30,7 +30,7 @@ def check_embeddings() -> dict[str, Any]:
     name = settings.MURMUR_DEFAULT_EMBEDDING_MODEL
     try:
         backend = get_backend(name)
-        return {"ok": True, "detail": f"{name} ({backend.dim} dims) loaded"}
+        return {"ok": True, "detail": f"default model {name} ({backend.dim} dims) loaded"}
     except Exception as exc:
         return {"ok": False, "detail": f"{name} failed to load ({type(exc).__name__})"}
 

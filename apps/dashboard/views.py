@@ -30,6 +30,7 @@ from apps.corpus.models import CustomerText, ModerationStatus
 from apps.corpus.redaction import KINDS as REDACTED_KINDS  # labels in words: singular, plural
 from apps.corpus.signals import originals_viewed
 from apps.embeddings.backends import MODELS
+from apps.embeddings.backends import spec as embedding_spec
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
 from apps.insights.corrections import correct_text
@@ -326,6 +327,8 @@ def status(request: HttpRequest) -> HttpResponse:
     ctx = request.workspace_ctx
     return render(request, "dashboard/status.html", {
         "components": cached_component_health(), "llm_model": settings.MURMUR_LLM_MODEL,
+        "embedding_model": embedding_spec(ctx.workspace.embedding_model),
+        "default_embedding_model": settings.MURMUR_DEFAULT_EMBEDDING_MODEL,
         "usage": llm.usage_by_feature(ctx.workspace) if ctx.can(MANAGE) else None,
         "budget": llm.budget_state(ctx.workspace) if ctx.can(MANAGE) else None,
     })

@@ -180,6 +180,10 @@ def test_every_page_passes_axe_and_the_nav_folds_on_small_screens(person, chromi
         problems += _serious(page, name)
         if "{{" in page.content() or "{%" in page.content():  # a template tag split across lines renders as text
             problems.append(f"{name}: raw template code in the page")
+    person.go("/status/")  # the workspace's own embedding model, not only the default one
+    assert page.inner_text("#workspace-embedding-model").startswith("Axe Co embeds its texts with"), page.inner_text(
+        "#workspace-embedding-model")
+    person.shot("0-status-workspace-model")
     person.go("/no-such-page/")
     problems += _serious(page, "404")
     _expect_http_error(person, 404)

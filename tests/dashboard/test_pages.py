@@ -67,3 +67,15 @@ def test_dashboard_chart_data_and_filters(owner, analysed):
     chart = response.context["chart"]
     assert sum(chart["sentiment"]["positive"]) == 6 and sum(chart["sentiment"]["negative"]) == 0
     assert owner.browser().get("/?date_from=not-a-date").status_code == 200
+
+
+def test_status_page_says_which_embedding_model_the_workspace_uses(owner, make_member):
+    page = owner.browser().get("/status/").content.decode()
+    assert "default model minilm-l6" in page or "failed to load" in page
+    assert "embeds its texts with <strong>MiniLM L6 (English, fast)</strong> (<code>minilm-l6</code>):" in page
+    owner.workspace.embedding_model = "use-multilingual"
+    owner.workspace.save(update_fields=["embedding_model"])
+    page = owner.browser().get("/status/").content.decode()
+    assert "<code>use-multilingual</code>), not the default model above" in page and "change it in Settings" in page
+    viewer = make_member("viewer", owner.workspace.name).browser().get("/status/").content.decode()
+    assert "<code>use-multilingual</code>)" in viewer and "change it in Settings" not in viewer
