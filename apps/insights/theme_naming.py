@@ -346,7 +346,10 @@ def name_themes(themes: Sequence[ThemeFacts], proposals: Sequence[str | None],
 
 
 def _clean(label: str) -> str:
-    return " ".join(str(label).split()).strip(" .:;\"'")
+    """The model's label as a reader's words: a code model writes "bike_issues" for "Bike issues"."""
+    label = " ".join(str(label).replace("_", " ").split()).strip(" .:;\"'")
+    first = label.split(" ", 1)[0]
+    return label[:1].upper() + label[1:] if first.islower() else label  # "iPhone", "eBay" stay as they are
 
 
 def naming_notes(named: Sequence[NamedTheme]) -> list[str]:

@@ -95,6 +95,11 @@ def test_chinese_labels_are_checked_by_character_bigrams():
     assert tn.missing_terms("航班行李丢失", zh) != []
 
 
+def test_model_labels_are_tidied_into_a_readers_words():
+    assert tn._clean("bike_issues") == "Bike issues" and tn._clean(" login  issues. ") == "Login issues"
+    assert tn._clean("电池续航") == "电池续航" and tn._clean("iPhone pairing") == "iPhone pairing"
+
+
 def test_summaries_keep_only_complete_sentences():
     assert tn.complete_sentences("Customers like the pastries. They also say the") == "Customers like the pastries."
     assert tn.complete_sentences("Breakfast ends too early!") == "Breakfast ends too early!"
