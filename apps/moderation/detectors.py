@@ -43,7 +43,7 @@ CATEGORY_LABELS: dict[str, str] = {
     OFF_TOPIC: "Off-topic",
 }
 CATEGORIES: tuple[str, ...] = tuple(CATEGORY_LABELS)
-SEVERITY_LABELS = {0: "none", 1: "mild", 2: "clear", 3: "severe"}
+SEVERITY_LABELS = {0: "none", 1: "mild", 2: "serious", 3: "severe"}  # read by moderators, never parsed
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,17 @@ def _decorate(case: ModerationCase) -> ModerationCase:
     case.highlighted = highlight(case.text, case.span_start, case.span_end)
     case.category_labels = [CATEGORY_LABELS.get(c, c) for c in case.categories]
     case.severity_label = SEVERITY_LABELS.get(case.severity, "")
+    case.subject_label = subject_label(case.subject_type, case.subject_id)
     return case
+
+
+SUBJECT_NOUNS = {"customer_text": "Customer text", "copy_variant": "Copy variant", "reply_draft": "Reply draft"}
+
+
+def subject_label(subject_type: str, subject_id: str) -> str:
+    """What a moderator reads for a case's subject: "Customer text #13", not "customer_text 13"."""
+    noun = SUBJECT_NOUNS.get(subject_type, subject_type.replace("_", " ").capitalize())
+    return f"{noun} #{subject_id}"
 
 
 @workspace_required(MODERATE)

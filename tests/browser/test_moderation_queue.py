@@ -40,6 +40,10 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
     assert page.locator(".mod-row").count() == 4
     assert page.locator("mark.flagged").count() >= 3
     assert "<img" in page.locator(".mod-queue").inner_text()  # shown as text, never run
+    # Words a moderator uses: what is decided, the subject and the severity, never internal labels.
+    queue_text = page.locator(".mod-queue").inner_text()
+    assert "Customer text #" in queue_text and "customer_text" not in queue_text
+    assert page.locator("button[value=approve]").inner_text() == "Approve texts"
 
     # j moves to the first (most severe) row, x selects it, r rejects the selection in a background job.
     page.keyboard.press("j")
@@ -57,6 +61,11 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
     page.goto(person.base_url + "/moderation/")
     page.locator(".mod-row a").first.click()
     page.wait_for_selector("#decision-form")
+    help_text = page.inner_text("#decision-help")
+    assert "Approve text: the text is fine" in help_text and "Send back: no decision yet" in help_text, help_text
+    head = page.inner_text(".mod-case-head")
+    assert "(severity " in head and " of 3)" in head and "· clear" not in head, head
+    assert page.locator(".meta a", has_text="Customer text #").count() == 1
     person.shot("case")
     case_id = int(page.url.rstrip("/").split("/cases/")[1].split("/")[0])
     page.keyboard.press("a")
