@@ -152,6 +152,10 @@ def label_problem(label: str, index: int, themes: Sequence[ThemeFacts], vector: 
         return "the label says nothing specific about these texts"
     if missing := missing_terms(label, themes[index]):
         return f"these words of the label occur in none of the theme's texts: {', '.join(missing)}"
+    if len(themes) > 2 and all(all(t.has_term(term) for t in themes) for term in key_terms(label)):
+        # "Our Lumo Experience": the product's name is in every theme's texts, so it names none of them.
+        return (f"every theme's texts use these words ({', '.join(key_terms(label))}); "
+                "name what sets this theme apart")
     nearest = nearest_theme(vector, themes)
     if nearest != index:
         return ("the label fits another theme better (its keywords: "

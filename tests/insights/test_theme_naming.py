@@ -65,12 +65,22 @@ def test_another_themes_label_is_refused():
 
 
 def test_a_label_nearer_another_centroid_is_refused_even_with_grounded_words():
-    # The same words occur in both themes: only the embedding tells them apart.
+    # The same words occur in two themes: only the embedding tells them apart.
     a = tn.ThemeFacts(keywords=["eggs"], centroid=np.array([1, 0], dtype=np.float32), texts=["eggs and toast"])
     b = tn.ThemeFacts(keywords=["toast"], centroid=np.array([0, 1], dtype=np.float32), texts=["toast and eggs"])
+    c = tn.ThemeFacts(keywords=["coffee"], centroid=np.array([-1, 0], dtype=np.float32), texts=["cold coffee"])
     vector = np.array([0.2, 0.98], dtype=np.float32)
-    assert "fits another theme" in tn.label_problem("eggs toast", 0, [a, b], vector)
-    assert tn.label_problem("eggs toast", 1, [a, b], vector) is None
+    assert "fits another theme" in tn.label_problem("eggs toast", 0, [a, b, c], vector)
+    assert tn.label_problem("eggs toast", 1, [a, b, c], vector) is None
+
+
+def test_a_label_made_only_of_words_every_theme_uses_is_refused():
+    # The product's name is in every theme: "Lumo" names none of them; "Lumo eggs" sets one apart.
+    themes = [tn.ThemeFacts(keywords=[k], centroid=np.array(v, dtype=np.float32), texts=[f"my Lumo {k} again"])
+              for k, v in (("eggs", [1, 0]), ("toast", [0, 1]), ("coffee", [-1, 0]))]
+    vector = np.array([1, 0], dtype=np.float32)
+    assert "every theme's texts use these words (lumo)" in tn.label_problem("Our Lumo Experience", 0, themes, vector)
+    assert tn.label_problem("Lumo eggs", 0, themes, vector) is None
 
 
 def test_prompt_wording_and_filler_are_refused():
