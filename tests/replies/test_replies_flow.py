@@ -435,6 +435,10 @@ def test_pages_render_and_escape(owner, texts, fake_llm, make_member):
             assert browser.get(url).status_code == 200, (role, url)
         home = browser.get("/").content.decode()
         assert ('href="/replies/"' in home) == (role in ("owner", "analyst"))
+    other = texts[BATTERY[1]]
+    CustomerText.objects.filter(pk=other.pk).update(moderation_status="pending")
+    picker = owner.browser().get("/replies/").content.decode().split('class="pick-list"')[1].split("</ul>")[0]
+    assert picker.count("pending review") == 1  # the text picker marks what moderation has not cleared yet
     body = owner.browser().get("/replies/").content.decode()
     assert "<script>alert" not in body and "&lt;script&gt;alert" in body and "<img src=x" not in body
     assert "js/replies.js" in body and f'data-draft-id="{reply.pk}"' in body and 'data-action="approve"' in body
