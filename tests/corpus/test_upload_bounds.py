@@ -77,9 +77,9 @@ def test_a_file_within_the_limit_is_read_once_and_imported(owner, file_reads, dj
 def test_quote_lines_answer_fast_without_sniffing(owner):
     """The issue's reproduction: `text` then 10,000 lines of `"` took ~17 s in csv.Sniffer."""
     data = b"text\n" + b'"\n' * 10_000
-    started = time.perf_counter()
+    started = time.thread_time()
     response = _post(owner, "r.csv", data)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert response.status_code == 400 and response.json()["error"] == "r.csv: the file contains no texts."
     assert elapsed < 2.0, f"{elapsed:.2f} s"
     assert TextImport.objects.count() == 0

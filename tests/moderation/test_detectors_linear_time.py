@@ -38,9 +38,9 @@ DETECTORS = {
 def test_every_detector_is_fast_on_hostile_input(name):
     text = ADVERSARIAL[name]
     for detector, run in DETECTORS.items():
-        started = time.perf_counter()
+        started = time.thread_time()
         run(text)
-        elapsed = time.perf_counter() - started
+        elapsed = time.thread_time() - started
         assert elapsed < 1.0, f"{detector} took {elapsed:.2f} s on {name!r}"
 
 
