@@ -5,16 +5,15 @@ compiled pattern of the listed modules over such inputs, so a new unbounded patt
 
 from __future__ import annotations
 
-import gc
 import importlib
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from apps.corpus import redaction
 from apps.moderation import detectors
+from tests.timing import cpu_seconds
 
 MODULES = (
     "apps.corpus.redaction",
@@ -79,22 +78,6 @@ def _all_patterns() -> dict[str, re.Pattern[str]]:
 PATTERNS = _all_patterns()
 
 
-def _elapsed(run: Callable[..., object], *args: object) -> float:
-    """CPU seconds of this thread: the work a pattern does, which a busy machine (vLLM generating beside the
-    tests, say) does not inflate as it does wall time (0.58 s of wall time for 0.5 s of work failed CI once).
-    The garbage collector is paused while it runs: a full collection walks the whole test process's heap (the
-    models loaded by earlier tests), which is not the pattern's work; one landed inside `detect_personal_data`'s
-    3,333 findings in CI and read 0.68 s of CPU for 0.03 s of work."""
-    gc.collect()
-    gc.disable()
-    try:
-        started = time.thread_time()
-        run(*args)
-        return time.thread_time() - started
-    finally:
-        gc.enable()
-
-
 def _scan(pattern: re.Pattern[str], text: str) -> int:
     return sum(1 for _ in pattern.finditer(text))
 
@@ -115,16 +98,16 @@ def test_the_collection_sees_every_module_and_the_formerly_slow_patterns():
 def test_pattern_is_fast_on_adversarial_input(path):
     pattern = PATTERNS[path]
     for name, text in ADVERSARIAL.items():
-        elapsed = _elapsed(_scan, pattern, text)
+        elapsed = cpu_seconds(_scan, pattern, text)
         assert elapsed < LIMIT_S, f"{path} took {elapsed:.2f} s on {name!r}"
 
 
 @pytest.mark.parametrize("name", ADVERSARIAL)
 def test_redaction_and_personal_data_detection_are_fast(name):
     text = ADVERSARIAL[name]
-    elapsed = _elapsed(redaction.redact, text, "Jane Smith")
+    elapsed = cpu_seconds(redaction.redact, text, "Jane Smith")
     assert elapsed < LIMIT_S, f"redact took {elapsed:.2f} s"
-    elapsed = _elapsed(detectors.detect_personal_data, text, text)
+    elapsed = cpu_seconds(detectors.detect_personal_data, text, text)
     assert elapsed < LIMIT_S, f"detect_personal_data took {elapsed:.2f} s"
 
 

@@ -1,13 +1,13 @@
 """The contract shared by copy and replies (apps/copy/contract.py), on hand-labelled cases: language,
 placeholders, unsupported factual claims (each once), a customer's voice; and linear time on adversarial input."""
 
-import time
 
 import pytest
 
 from apps.copy import checks, contract
 from apps.corpus.redaction import redact
 from apps.replies import checks as reply_checks
+from tests.timing import cpu_seconds
 
 
 def test_every_placeholder_redaction_writes_is_found():
@@ -128,9 +128,7 @@ def _fastest(run, text: str) -> float:
     about the pattern."""
     times = []
     for _ in range(3):
-        started = time.thread_time()
-        run(text)
-        times.append(time.thread_time() - started)
+        times.append(cpu_seconds(run, text))
     return min(times)
 
 

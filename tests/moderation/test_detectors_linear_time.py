@@ -2,11 +2,10 @@
 bounded, anchored or free of nested quantifiers; this test would catch a regression such as the former
 `(?:^|\\n)\\s*(?:system|assistant)\\s*:`, which took ~10 s on 20k newlines."""
 
-import time
-
 import pytest
 
 from apps.moderation import detectors
+from tests.timing import cpu_seconds
 
 ADVERSARIAL = {
     "a-dot": "a." * 10_000,
@@ -38,9 +37,7 @@ DETECTORS = {
 def test_every_detector_is_fast_on_hostile_input(name):
     text = ADVERSARIAL[name]
     for detector, run in DETECTORS.items():
-        started = time.thread_time()
-        run(text)
-        elapsed = time.thread_time() - started
+        elapsed = cpu_seconds(run, text)
         assert elapsed < 1.0, f"{detector} took {elapsed:.2f} s on {name!r}"
 
 
