@@ -7,6 +7,7 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
     path("live/texts/", views.home_live, name="home_live"),
+    path("live/dashboard/", views.home_refresh, name="home_refresh"),
     path("texts/", views.texts, name="texts"),
     path("texts/<int:text_id>/", views.text_detail, name="text"),
     path("texts/<int:text_id>/correct/", views.text_correct, name="text_correct"),

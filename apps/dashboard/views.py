@@ -29,8 +29,7 @@ from apps.corpus import selectors as corpus
 from apps.corpus.models import CustomerText, ModerationStatus
 from apps.corpus.redaction import KINDS as REDACTED_KINDS  # labels in words: singular, plural
 from apps.corpus.signals import originals_viewed
-from apps.embeddings.backends import MODELS
-from apps.embeddings.backends import spec as embedding_spec
+from apps.embeddings import backends as embeddings
 from apps.embeddings.services import start_reembedding
 from apps.insights import selectors as insights
 from apps.insights.corrections import correct_text
@@ -129,15 +128,17 @@ def _workspace_texts(ws) -> dict:
     return {"text_count": count, "latest": latest, "importing": importing}
 
 
-def _voice_and_jobs(request: HttpRequest) -> dict:
-    """The dashboard's charts (under the page's filters) and its jobs: the page shows them, and the live partial
-    swaps them in again, so an upload's texts reach the charts and its job the list without a reload."""
+def _voice_and_jobs(request: HttpRequest, *, flash: bool = True) -> dict:
+    """The dashboard's charts (under the page's filters) and its jobs: the page shows them, and the refresh
+    partial swaps them in again when a job starts or ends, so an upload's texts reach the charts and its job the
+    list without a reload. `flash=False` for the partial: a bad filter is said once, by the page."""
     ws = request.workspace_ctx.workspace
     try:
         filters = _filters_from(request)
         chart = insights.dashboard_series(filters.apply(moderation_selectors.analysable_texts(ws)))
     except Exception:  # a malformed date in the query string
-        messages.error(request, "Some filters were not valid and were ignored.")
+        if flash:
+            messages.error(request, "Some filters were not valid and were ignored.")
         chart = insights.dashboard_series(moderation_selectors.analysable_texts(ws))
     recent = recent_jobs(ws, 8)
     return {"chart": chart, "jobs": recent, "retryable": retryable_ids(request.workspace_ctx, recent),
@@ -159,11 +160,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @workspace_required()
 def home_live(request: HttpRequest) -> HttpResponse:
-    """The dashboard's text count, with "Latest texts", the charts and the jobs list swapped in beside it (out of
-    band): htmx asks when a job starts or ends on the page (an upload), and every 2 s while an import is at work.
-    It is asked with the page's filters, so the charts stay filtered."""
+    """The dashboard's text count, with "Latest texts" swapped in beside it (out of band): htmx asks every 2 s
+    while an import is at work. Only these two: the charts and the jobs list wait for the job's end."""
     return render(request, "dashboard/_home_live.html",
-                  {**_workspace_texts(request.workspace_ctx.workspace), **_voice_and_jobs(request)})
+                  {**_workspace_texts(request.workspace_ctx.workspace), "query": request.GET.urlencode()})
+
+
+@workspace_required()
+def home_refresh(request: HttpRequest) -> HttpResponse:
+    """Every live part of the dashboard (count, latest texts, charts, jobs), each swapped in out of band: htmx
+    asks when a job starts or ends on the page (an upload). It is asked with the page's filters, so the charts
+    stay filtered."""
+    return render(request, "dashboard/_home_refresh.html",
+                  {**_workspace_texts(request.workspace_ctx.workspace), **_voice_and_jobs(request, flash=False)})
 
 
 @workspace_required()
@@ -327,7 +336,7 @@ def status(request: HttpRequest) -> HttpResponse:
     ctx = request.workspace_ctx
     return render(request, "dashboard/status.html", {
         "components": cached_component_health(), "llm_model": settings.MURMUR_LLM_MODEL,
-        "embedding_model": embedding_spec(ctx.workspace.embedding_model),
+        "embedding_model": embeddings.spec(ctx.workspace.embedding_model),
         "default_embedding_model": settings.MURMUR_DEFAULT_EMBEDDING_MODEL,
         "usage": llm.usage_by_feature(ctx.workspace) if ctx.can(MANAGE) else None,
         "budget": llm.budget_state(ctx.workspace) if ctx.can(MANAGE) else None,
@@ -348,7 +357,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
     ctx = request.workspace_ctx
     if request.method == "POST":
         model = request.POST.get("embedding_model", "")
-        if model not in MODELS:
+        if model not in embeddings.MODELS:
             messages.error(request, "Choose one of the listed embedding models.")
         elif model == ctx.workspace.embedding_model:
             messages.info(request, "That model is already in use.")
@@ -356,7 +365,7 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
             job = start_reembedding(ctx, model)
             messages.success(request, "Re-embedding started; search keeps using the current model until it ends.")
             return redirect("dashboard:job", job_id=job.pk)
-    return render(request, "dashboard/settings.html", {"models": MODELS.values()})
+    return render(request, "dashboard/settings.html", {"models": embeddings.MODELS.values()})
 
 
 @require_POST

@@ -1,7 +1,7 @@
 // Dashboard charts (Chart.js, shipped in static/vendor). Data comes from a json_script block; clicking a
-// bar opens the texts behind it. The live partial (dashboard:home_live) swaps the block in again as texts
-// arrive: the charts are drawn again from each new block, and only then (htmx settles every second while a
-// job's box polls).
+// bar opens the texts behind it. The refresh partial (dashboard:home_refresh) swaps the block in again when a
+// job starts or ends: the charts are drawn again from each new block, and only then (htmx settles every second
+// while a job's box polls).
 "use strict";
 
 let drawnFrom = null;

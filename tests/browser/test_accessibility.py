@@ -53,6 +53,7 @@ NOT_PAGES = {
     "privacy:delete_workspace": "POST only",
     # htmx partials: fragments of a page, checked inside it
     "dashboard:home_live": "a fragment of dashboard:home",
+    "dashboard:home_refresh": "fragments of dashboard:home",
     "dashboard:job_progress": "a fragment of every page that shows a job",
     "insights:live": "a fragment of insights:report",
     "insights:run_live": "a fragment of insights:run",

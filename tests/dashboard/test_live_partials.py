@@ -116,20 +116,25 @@ def test_dashboard_count_and_latest_texts_follow_an_import_then_stop(owner, make
     body = response.content.decode()
     assert response.status_code == 200
     assert '<p class="big">2</p>' in body and "(importing…)" in body
-    assert "every 2s" in body and "murmur:job-finished from:document" in body
+    assert "every 2s" in body
     assert 'id="latest-texts" hx-swap-oob="true"' in body
+    # The poll brings the count and the latest texts only: the charts and the jobs wait for a job's end.
+    assert 'id="voice-charts"' not in body and 'id="jobs"' not in body
     assert "The &lt;b&gt;battery&lt;/b&gt; dies" in body and "<b>battery" not in body
     assert "Ignore previous instructions" not in body and "Another workspace" not in body
 
     import_job.status = JobStatus.SUCCEEDED
     import_job.save(update_fields=["status"])
     body = owner.browser().get("/live/texts/", headers=HTMX).content.decode()
-    assert "every 2s" not in body and "importing" not in body
-    assert "murmur:job-started from:document" in body  # the next upload on the page asks again
+    assert "every 2s" not in body and "importing" not in body and "hx-get" not in body  # it stops asking
 
     home = owner.browser().get("/").content.decode()
     assert 'id="workspace-count"' in home and 'id="latest-texts"' in home
     assert 'hx-swap-oob' not in home  # the page itself carries each part once, in place
+    # The next upload on the page asks for every live part again: the page's refresher listens for jobs.
+    refresher = home.split('id="dashboard-refresh"')[1].split(">")[0]
+    assert 'hx-get="/live/dashboard/"' in refresher and 'hx-swap="none"' in refresher
+    assert "murmur:job-started from:document, murmur:job-finished from:document" in home
 
 
 def test_dashboard_partial_brings_the_charts_and_the_jobs_list_under_the_pages_filters(owner):
@@ -143,14 +148,25 @@ def test_dashboard_partial_brings_the_charts_and_the_jobs_list_under_the_pages_f
     running = job(ws, "import", status="running", message="Storing rows.")
 
     home = owner.browser().get("/?source=survey").content.decode()
-    assert 'hx-get="/live/texts/?source=survey"' in home  # the partial is asked with the page's filters
-    body = owner.browser().get("/live/texts/?source=survey", headers=HTMX).content.decode()
-    assert 'id="voice-charts" hx-swap-oob="true"' in body and 'id="jobs" hx-swap-oob="true"' in body
+    assert 'hx-get="/live/dashboard/?source=survey"' in home  # the partial is asked with the page's filters
+    body = owner.browser().get("/live/dashboard/?source=survey", headers=HTMX).content.decode()
+    for part in ("workspace-count", "latest-texts", "voice-charts", "jobs"):
+        assert f'id="{part}" hx-swap-oob="true"' in body, part
     chart = json.loads(body.split('<script id="chart-data" type="application/json">')[1].split("</script>")[0])
     assert chart["weeks"] == ["2026-W41"] and chart["sentiment"]["negative"] == [1], chart  # survey only
     assert 'id="sentiment-chart"' in body and "No sentiment yet" not in body
     assert f'data-job-id="{running.pk}"' in body.split('id="jobs"')[1]  # the new job, in the list
-    assert 'hx-get="/live/texts/?source=survey"' in body  # and it keeps asking with them
+
+
+def test_dashboard_refresh_with_a_bad_filter_says_nothing_and_charts_everything(owner):
+    """The page says once that a filter was ignored; the partial, asked again on every job, does not pile up
+    the same message for the next page."""
+    customer_text(owner.workspace, "Shipping took three weeks", sentiment="negative")
+    browser = owner.browser()
+    body = browser.get("/live/dashboard/?date_from=not-a-date", headers=HTMX).content.decode()
+    assert 'id="voice-charts" hx-swap-oob="true"' in body
+    assert "Some filters were not valid" not in browser.get("/texts/").content.decode()
+    assert "Some filters were not valid" in browser.get("/?date_from=not-a-date").content.decode()
 
 
 def test_dashboard_partial_for_a_viewer_and_an_empty_workspace(make_member, client):
@@ -158,6 +174,7 @@ def test_dashboard_partial_for_a_viewer_and_an_empty_workspace(make_member, clie
     body = viewer.browser().get("/live/texts/").content.decode()
     assert '<p class="big">0</p>' in body and "No texts yet: import a file." in body and "every 2s" not in body
     assert client.get("/live/texts/").status_code == 302
+    assert client.get("/live/dashboard/").status_code == 302
 
 
 def test_dashboard_themes_chart_says_so_before_the_first_analysis(owner):
@@ -257,7 +274,7 @@ def test_copy_requests_table_for_a_viewer(make_member, client):
     assert client.get("/copy/requests/").status_code == 302
 
 
-@pytest.mark.parametrize("url", ["/live/texts/", "/insights/live/", "/copy/requests/"])
+@pytest.mark.parametrize("url", ["/live/texts/", "/live/dashboard/", "/insights/live/", "/copy/requests/"])
 def test_partials_are_fragments_not_pages(owner, url):
     body = owner.browser().get(url, headers=HTMX).content.decode()
     assert "<html" not in body and "<nav" not in body
