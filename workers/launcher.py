@@ -6,7 +6,9 @@
 Each external service is embedded unless its URL is set: DATABASE_URL (PostgreSQL with pgvector),
 REDIS_URL (Redis), VLLM_BASE_URL (OpenAI-compatible vLLM). Everything lives under MURMUR_DATA_DIR.
 Personal data is encrypted with MURMUR_ENCRYPTION_KEYS; when it is unset, `run` generates a key once into
-MURMUR_DATA_DIR/secrets/encryption.key and `test` uses a fresh key per session.
+MURMUR_DATA_DIR/secrets/encryption.key and `test` uses a fresh key per session. DJANGO_SECRET_KEY likewise: the
+settings refuse to start without one while DEBUG is off, so `run` generates one once into
+MURMUR_DATA_DIR/secrets/django-secret.key and `bench` and `quality` use a fresh one per session.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,19 +58,45 @@ def new_encryption_key() -> str:
     return base64.urlsafe_b64encode(os.urandom(32)).decode()
 
 
+def new_secret_key() -> str:
+    """A Django SECRET_KEY (50 random bytes, url-safe base64)."""
+    return base64.urlsafe_b64encode(os.urandom(50)).decode().rstrip("=")
+
+
+def _generated_once(path: Path, make: Callable[[], str]) -> tuple[str, bool]:
+    """The value kept in PATH, written there first (mode 0600, directory 0700) if it is missing; and whether it
+    was just made. O_EXCL: two launchers starting at once never overwrite each other's key."""
+    made = not path.exists()
+    if made:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(make() + "\n")
+    return path.read_text().strip(), made
+
+
 def encryption_env(root: Path) -> dict[str, str]:
     """MURMUR_ENCRYPTION_KEYS for every process `run` starts: the environment's, else the key generated once into
     ROOT/secrets/encryption.key (mode 0600; settings read the same file when the variable is unset)."""
     if os.environ.get("MURMUR_ENCRYPTION_KEYS"):
         return {}
     path = root / "secrets" / "encryption.key"
-    if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-            out.write(new_encryption_key() + "\n")
+    key, made = _generated_once(path, new_encryption_key)
+    if made:
         say(f"generated the encryption key for personal data: {path} (back it up; without it the originals "
             "cannot be read)")
-    return {"MURMUR_ENCRYPTION_KEYS": path.read_text().strip()}
+    return {"MURMUR_ENCRYPTION_KEYS": key}
+
+
+def secret_key_env(root: Path) -> dict[str, str]:
+    """DJANGO_SECRET_KEY for every process `run` starts: the environment's, else the key generated once into
+    ROOT/secrets/django-secret.key (mode 0600; settings read the same file when the variable is unset). Kept
+    across restarts so logins survive them; losing it only logs everyone out."""
+    if os.environ.get("DJANGO_SECRET_KEY"):
+        return {}
+    key, made = _generated_once(root / "secrets" / "django-secret.key", new_secret_key)
+    if made:
+        say(f"generated the Django SECRET_KEY: {root / 'secrets' / 'django-secret.key'}")
+    return {"DJANGO_SECRET_KEY": key}
 
 
 def free_port() -> int:
@@ -187,7 +216,8 @@ def run() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
-        env = {**os.environ, **services.start(), **encryption_env(root), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **services.start(), **encryption_env(root), **secret_key_env(root),
+               "PYTHONUNBUFFERED": "1"}
         say("applying database migrations")
         try:
             manage(env, "migrate", "--noinput", "-v", "0")
@@ -250,7 +280,8 @@ def bench(args: list[str]) -> int:
     services = Services(root, persist=False, llm_model=os.environ.get("MURMUR_LLM_MODEL", "smollm2-135m"))
     try:
         env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
-               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key()}
+               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key(),
+               "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or new_secret_key()}
         if services.vllm_thread is not None:
             services.vllm_thread.join()
         return subprocess.run([PYTHON, "-m", f"bench.{name}", *rest], env=env, cwd=REPO).returncode
@@ -271,7 +302,8 @@ def quality(args: list[str]) -> int:
     supervisor = Supervisor()
     try:
         env = {**os.environ, **services.start(), "MURMUR_DATA_DIR": str(root), "PYTHONUNBUFFERED": "1",
-               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key()}
+               "MURMUR_ENCRYPTION_KEYS": os.environ.get("MURMUR_ENCRYPTION_KEYS") or new_encryption_key(),
+               "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or new_secret_key()}
         manage(env, "migrate", "--noinput", "-v", "0")
         logs = root / "logs"
         logs.mkdir(exist_ok=True)

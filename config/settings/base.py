@@ -48,8 +48,34 @@ def env_list(name: str, default: str = "") -> list[str]:
 # (apps/core/crypto.py). Loaded here so a missing or malformed key stops every process at start-up.
 MURMUR_ENCRYPTION_KEYS = load_keys(os.environ.get("MURMUR_ENCRYPTION_KEYS"), key_file(DATA_DIR))
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
 DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def secret_key_file(data_dir: Path) -> Path:
+    """Where `make run` keeps the SECRET_KEY it generated (mode 0600; workers/launcher.py writes it)."""
+    return data_dir / "secrets" / "django-secret.key"
+
+
+def load_secret_key(raw: str | None, fallback_file: Path, debug: bool) -> str:
+    """DJANGO_SECRET_KEY; else the key `make run` generated (so `manage.py` commands in a development checkout
+    sign with the same key as the running app); else, with DEBUG on only, a fixed development key. With DEBUG off
+    that fixed key is public (it is in this file): sessions, password-reset links and CSRF tokens signed with it
+    could be forged, so a process without a real key refuses to start instead."""
+    if (raw or "").strip():
+        return raw.strip()
+    if fallback_file.is_file() and (stored := fallback_file.read_text().strip()):
+        return stored
+    if debug:
+        return "dev-only-insecure-key-change-me-in-production-0123456789"
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is not set and DEBUG is off. Set it to a long random value, the same for every process "
+        "(web, workers, beat), e.g. export DJANGO_SECRET_KEY=\"$(python -c 'import secrets; "
+        "print(secrets.token_urlsafe(50))')\"; `make run` generates one into "
+        f"{fallback_file}. For local development only, DJANGO_DEBUG=true uses a fixed insecure key."
+    )
+
+
+SECRET_KEY = load_secret_key(os.environ.get("DJANGO_SECRET_KEY"), secret_key_file(DATA_DIR), DEBUG)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
