@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from apps.corpus.models import ModerationStatus
+from apps.moderation.reviewed import GeneratedTextUnderReview
 
 
 class Channel(models.TextChoices):
@@ -116,7 +116,7 @@ class CopyRequest(models.Model):
                 "variants": self.variants_requested, "language": self.language, "locale": self.locale}
 
 
-class CopyVariant(models.Model):
+class CopyVariant(GeneratedTextUnderReview):
     """One piece of copy. It can be published only once moderation approved it and a person approved it."""
 
     workspace = models.ForeignKey("accounts.Workspace", on_delete=models.CASCADE, related_name="+")
@@ -129,28 +129,14 @@ class CopyVariant(models.Model):
     sources = models.JSONField(default=list, blank=True)  # ids of the customer texts that inspired it
     sources_inferred = models.BooleanField(default=False)  # the model cited none: matched by shared words
     flagged_claims = models.JSONField(default=list, blank=True)  # [{field, kind, text, start, end, reason}]
-    moderation_status = models.CharField(max_length=20, choices=ModerationStatus.choices,
-                                         default=ModerationStatus.UNCHECKED)
-    moderation_reason = models.TextField(blank=True)
-    moderation_case_id = models.PositiveBigIntegerField(null=True, blank=True)
     favourite = models.BooleanField(default=False)
-    approved = models.BooleanField(default=False)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    model = models.CharField(max_length=100, blank=True)
-    prompt = models.CharField(max_length=60, blank=True)
-    prompt_version = models.PositiveSmallIntegerField(default=0)
-    seed = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveSmallIntegerField(default=1)  # generations it took (banned words, citations)
-    edited = models.BooleanField(default=False)
+    approved = models.BooleanField(default=False)  # with approved_by / approved_at (GeneratedTextUnderReview)
     edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
-    history = models.JSONField(default=list, blank=True)  # earlier texts of this variant, newest last
     regenerate_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL,
                                        related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Moderation, approval, history (earlier texts of this variant), attempts (banned words, citations), the
+    # model, prompt and seed, and the timestamps come from GeneratedTextUnderReview.
 
     class Meta:
         ordering = ["request", "position"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from apps.corpus.models import ModerationStatus
+from apps.moderation.reviewed import GeneratedTextUnderReview
 
 # Languages a reader can choose and a reply or translation can be written in. The name is what the
 # prompt tells the model; zh means Simplified Chinese (our Chinese-speaking customers are on the mainland).
@@ -67,7 +67,7 @@ class ReplyStatus(models.TextChoices):
     REJECTED = "rejected"
 
 
-class ReplyDraft(models.Model):
+class ReplyDraft(GeneratedTextUnderReview):
     """One proposed reply to one customer text. A person approves it only once moderation approved this exact
     body and no policy flag is left; approved replies are what the CSV export hands out for posting."""
 
@@ -82,24 +82,10 @@ class ReplyDraft(models.Model):
     sources = models.JSONField(default=dict, blank=True)
     policy_flags = models.JSONField(default=list, blank=True)  # [{kind, text, start, end, reason}]
     status = models.CharField(max_length=20, choices=ReplyStatus.choices, default=ReplyStatus.DRAFT)
-    moderation_status = models.CharField(max_length=20, choices=ModerationStatus.choices,
-                                         default=ModerationStatus.UNCHECKED)
-    moderation_reason = models.TextField(blank=True)
-    moderation_case_id = models.PositiveBigIntegerField(null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    approved_at = models.DateTimeField(null=True, blank=True)
-    edited = models.BooleanField(default=False)
-    history = models.JSONField(default=list, blank=True)  # earlier bodies, newest last
-    attempts = models.PositiveSmallIntegerField(default=1)  # generations it took (policy, language, citations)
-    model = models.CharField(max_length=100, blank=True)
-    prompt = models.CharField(max_length=60, blank=True)
-    prompt_version = models.PositiveSmallIntegerField(default=0)
-    seed = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Moderation, approval (approved_by / approved_at, with `status`), history (earlier bodies), attempts (policy,
+    # language, citations), the model, prompt and seed, and the timestamps come from GeneratedTextUnderReview.
 
     class Meta:
         constraints = [

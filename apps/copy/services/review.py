@@ -10,6 +10,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from apps.corpus.models import ModerationStatus
+from apps.moderation.reviewed import HISTORY_KEPT as HISTORY_KEPT  # one rule for both apps; re-exported
 from apps.moderation.services import explain_status
 
 from .. import checks
@@ -18,7 +19,6 @@ from .brief import brief_of
 from .claims import claims_for
 
 SUBJECT_TYPE = "copy_variant"  # what moderation calls a variant
-HISTORY_KEPT = 10
 
 
 def moderate_variants(variants: list[CopyVariant]) -> None:
@@ -57,10 +57,7 @@ def moderate_variant(variant: CopyVariant) -> CopyVariant:
 
 
 def _set_moderation(variant: CopyVariant, status: str, reason: str, case_id: int | None) -> None:
-    variant.moderation_status, variant.moderation_reason = status, reason[:2000]
-    variant.moderation_case_id = case_id
-    fields = {"moderation_status": status, "moderation_reason": variant.moderation_reason,
-              "moderation_case_id": case_id, "updated_at": timezone.now()}
+    fields = variant.take_moderation(status, reason, case_id)
     if status != ModerationStatus.APPROVED and variant.approved:  # a later rejection withdraws an approval
         variant.approved = False
         fields |= {"approved": False, "approved_by": None, "approved_at": None}
@@ -114,7 +111,7 @@ def _remember(variant: CopyVariant, why: str, user=None, job_id: str | None = No
     entry = {"headline": variant.headline, "body": variant.body, "call_to_action": variant.call_to_action,
              "why": why, "at": timezone.now().isoformat(), "by": getattr(user, "username", None),
              "job": job_id, "moderation_status": variant.moderation_status}
-    variant.history = [*variant.history, entry][-HISTORY_KEPT:]
+    variant.remember(entry)
 
 
 def _reset_review(variant: CopyVariant) -> None:

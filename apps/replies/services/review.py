@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.utils import timezone
 
 from apps.corpus.models import ModerationStatus
+from apps.moderation.reviewed import HISTORY_KEPT as HISTORY_KEPT  # one rule for both apps; re-exported
 from apps.moderation.services import explain_status
 
 from .. import checks, selectors
@@ -18,7 +19,6 @@ from .grounding import allowed_for, voice_for
 from .languages import reply_language
 
 SUBJECT_TYPE = "reply_draft"  # what moderation calls a draft
-HISTORY_KEPT = 10
 
 
 def moderate_drafts(drafts: list[ReplyDraft]) -> None:
@@ -39,9 +39,7 @@ def moderate_drafts(drafts: list[ReplyDraft]) -> None:
 
 
 def _set_moderation(draft: ReplyDraft, status: str, reason: str, case_id: int | None) -> None:
-    draft.moderation_status, draft.moderation_reason, draft.moderation_case_id = status, reason[:2000], case_id
-    fields = {"moderation_status": status, "moderation_reason": draft.moderation_reason,
-              "moderation_case_id": case_id, "updated_at": timezone.now()}
+    fields = draft.take_moderation(status, reason, case_id)
     if status != ModerationStatus.APPROVED and draft.status == ReplyStatus.APPROVED:
         draft.status, draft.approved_by, draft.approved_at = ReplyStatus.DRAFT, None, None  # a later rejection
         fields |= {"status": ReplyStatus.DRAFT, "approved_by": None, "approved_at": None}  # withdraws approval
@@ -79,7 +77,7 @@ def _take_text(draft: ReplyDraft, body: str, why: str, user) -> None:
     language = reply_language(draft.text)
     entry = {"body": draft.body, "why": why, "at": timezone.now().isoformat(), "by": getattr(user, "username", None),
              "status": draft.status, "moderation_status": draft.moderation_status}
-    draft.history = [*draft.history, entry][-HISTORY_KEPT:]
+    draft.remember(entry)
     draft.body = body
     draft.policy_flags = flags_for(body, allowed_for(draft.text, policy, snippets, voice_for(draft.workspace, policy)),
                                    language)
