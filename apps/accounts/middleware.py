@@ -3,12 +3,15 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
 from redis.exceptions import RedisError
 
 from .selectors import context_for_token, hash_token
+from .throttle import LOGIN_PATHS, Lockout, client_ip, lockout
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +31,6 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
-
-
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
 
 
 def _hit(key: str, window_s: int) -> int:
@@ -55,9 +54,6 @@ def over_rate(key: str, limit: int, window_s: int = 60) -> bool:
     return _hit(f"{key}:{int(time.time() // window_s)}", window_s) > limit
 
 
-LOGIN_PATHS = ("/login/", "/admin/login/")
-
-
 def api_caller(request: HttpRequest) -> str:
     """Whose API budget a request spends: the token it resolves to, else the logged-in user, else the client IP.
     Keyed on what the header means, not how it is spelt: "bearer x", "BEARER x" and junk tokens share a bucket."""
@@ -70,25 +66,36 @@ def api_caller(request: HttpRequest) -> str:
             return f"user:{request.user.pk}"
     except (OperationalError, InterfaceError):
         pass  # the API answers 503 itself; meanwhile the caller is counted by address
-    return f"ip:{_client_ip(request)}"
+    return f"ip:{client_ip(request)}"
+
+
+def lockout_page(request: HttpRequest, locked: Lockout) -> HttpResponse:
+    """The login form again, saying when to try again; 429 with Retry-After for scripts. The admin's login
+    gets the same page (its form posts to /login/, which honours `next`)."""
+    admin = "/admin/" if request.path.startswith("/admin/") else ""
+    # Only echoed into the form; LoginView checks it is a safe redirect when the login is finally made.
+    next_url = request.POST.get("next") or request.GET.get("next") or admin
+    response = TemplateResponse(request, "accounts/login.html",
+                                {"form": AuthenticationForm(request), "lockout": locked.message, "next": next_url},
+                                status=429)
+    response["Retry-After"] = str(locked.retry_after_s)
+    return response.render()
 
 
 class ThrottleMiddleware:
-    """Login attempts per IP and username, and API requests per caller, are limited: password guessing
-    and runaway scripts get a 429 with Retry-After instead of the server's full attention."""
+    """Failed logins per username and per client address (apps/accounts/throttle.py), and API requests per
+    caller, are limited: password guessing and runaway scripts get a 429 with Retry-After instead of the
+    server's full attention. A locked login is refused here, before any password is checked; failures are
+    counted by the throttle's signal receivers, after Django has checked one."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path in LOGIN_PATHS:
-            username = request.POST.get("username", "")[:150].lower()
-            window = settings.MURMUR_LOGIN_WINDOW_S
-            if _hit(f"login:{_client_ip(request)}:{username}", window) > settings.MURMUR_LOGIN_ATTEMPTS:
-                response = HttpResponse("Too many login attempts. Wait a few minutes and try again.",
-                                        status=429, content_type="text/plain; charset=utf-8")
-                response["Retry-After"] = str(window)
-                return response
+            locked = lockout(request, request.POST.get("username"))
+            if locked is not None:
+                return lockout_page(request, locked)
         elif request.path.startswith("/api/"):
             used = _hit(f"api:{api_caller(request)}:{int(time.time() // 60)}", 60)
             if used > settings.MURMUR_API_REQUESTS_PER_MINUTE:

@@ -6,6 +6,7 @@ no configuration; production sets DATABASE_URL, REDIS_URL, VLLM_BASE_URL, DJANGO
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from urllib.parse import quote
@@ -183,8 +184,29 @@ def _cache_location(url: str) -> str:
 # Redis: throttles and caches are shared by every web and worker process.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_location(REDIS_URL),
                       "KEY_PREFIX": "murmur"}}
+# Login throttle (apps/accounts/throttle.py): failed logins only, per username and per client address, each
+# bucket locked for the rest of its window (which starts at its first failure) once it reaches its limit. The
+# address limit is higher: an office or a mobile carrier puts many people behind one address.
 MURMUR_LOGIN_ATTEMPTS = env_int("MURMUR_LOGIN_ATTEMPTS", 10)
+MURMUR_LOGIN_IP_ATTEMPTS = env_int("MURMUR_LOGIN_IP_ATTEMPTS", 50)
 MURMUR_LOGIN_WINDOW_S = env_int("MURMUR_LOGIN_WINDOW_S", 300)
+
+
+def trusted_proxy_list(name: str) -> list[str]:
+    """Addresses or networks (CIDR) of the reverse proxies in front of the web processes. Only a request whose
+    peer is one of them has its X-Forwarded-For read (the right-most entry that is not one of them is the
+    client); anyone else could write that header. A typo stops start-up rather than silently trusting nobody."""
+    entries = env_list(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be comma-separated IP addresses or CIDR networks, got {entry!r}") from exc
+    return entries
+
+
+MURMUR_TRUSTED_PROXIES = trusted_proxy_list("MURMUR_TRUSTED_PROXIES")
 MURMUR_API_REQUESTS_PER_MINUTE = env_int("MURMUR_API_REQUESTS_PER_MINUTE", 600)
 
 SESSION_COOKIE_HTTPONLY = True
