@@ -79,8 +79,34 @@ def test_a_label_made_only_of_words_every_theme_uses_is_refused():
     themes = [tn.ThemeFacts(keywords=[k], centroid=np.array(v, dtype=np.float32), texts=[f"my Lumo {k} again"])
               for k, v in (("eggs", [1, 0]), ("toast", [0, 1]), ("coffee", [-1, 0]))]
     vector = np.array([1, 0], dtype=np.float32)
-    assert "every theme's texts use these words (lumo)" in tn.label_problem("Our Lumo Experience", 0, themes, vector)
+    assert "most themes' texts use these words as often as this one's (lumo)" in \
+        tn.label_problem("Our Lumo Experience", 0, themes, vector)
     assert tn.label_problem("Lumo eggs", 0, themes, vector) is None
+
+
+def test_a_word_most_themes_use_is_refused_even_when_one_theme_lacks_it():
+    # The demo's case: the Chinese theme never writes "Lumo", the other three all do, as often as each other.
+    def theme(texts, v):
+        return tn.ThemeFacts(keywords=[], centroid=np.array(v, dtype=np.float32), texts=texts)
+
+    themes = [theme(["my Lumo eggs", "eggs again"], [1, 0]), theme(["Lumo toast", "toast"], [0, 1]),
+              theme(["Lumo coffee", "coffee"], [-1, 0]), theme(["灯很好", "灯不错"], [0, -1])]
+    assert tn.corpus_wide_terms("Lumo Experience", 0, themes) == ["lumo"]
+    # Three themes of five use it: not most of them, so it may name the theme it is in.
+    themes.append(theme(["tea", "more tea"], [0.7, 0.7]))
+    assert tn.corpus_wide_terms("Lumo Experience", 0, themes) == []
+
+
+def test_a_word_most_themes_use_still_names_the_theme_that_uses_it_far_more():
+    def theme(texts, v):
+        return tn.ThemeFacts(keywords=[], centroid=np.array(v, dtype=np.float32), texts=texts)
+
+    battery = theme(["battery drains", "battery dead", "battery gone", "battery low"], [1, 0])
+    others = [theme(["light ok", "battery fine", "nice light", "warm light"], [0, 1]),
+              theme(["app crash", "app slow", "app battery", "app sync"], [-1, 0])]
+    assert tn.corpus_wide_terms("Battery", 0, [battery, *others]) == []  # 4/4 of its texts against 2/8
+    assert tn.corpus_wide_terms("Battery", 1, [battery, *others]) == ["battery"]  # 1/4 against 5/8
+    assert tn.label_problem("Battery", 0, [battery, *others], np.array([1, 0], dtype=np.float32)) is None
 
 
 def test_prompt_wording_and_filler_are_refused():
