@@ -13,7 +13,8 @@ model here (Presidio and scrubadub need spaCy models from a model hub and know n
 - short (7-digit) phone numbers, ZIP codes, Chinese postcodes and IDs without a checksum count only after
   words that say what they are, so order numbers, prices and model numbers stay.
 Every pattern is bounded (linear time on hostile input: `tests/test_regex_bounds.py` runs each one).
-The hand-labelled planted-PII set `tests/corpus/data/planted_pii.jsonl` measures recall and false positives.
+The hand-labelled planted-PII set `bench/quality/data/planted_pii.jsonl` measures recall and false positives
+(`make quality`, task redaction).
 """
 
 from __future__ import annotations

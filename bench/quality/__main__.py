@@ -21,7 +21,7 @@ from typing import Any
 from bench.common import setup_django
 from bench.quality.common import QualityContext
 
-TASKS = ("sentiment", "moderation", "themes", "reports", "copy_replies", "demo_analysis", "search")
+TASKS = ("sentiment", "redaction", "moderation", "themes", "reports", "copy_replies", "demo_analysis", "search")
 
 
 def _llm_usage(since) -> dict[str, Any]:
