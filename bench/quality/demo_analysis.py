@@ -20,6 +20,7 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
     from apps.dashboard.management.commands.load_demo import COMPETITORS, DEMO_FILE, PRODUCT_CONTEXT
     from apps.insights.models import AnalysisRun
     from apps.insights.services import start_analysis, update_settings
+    from apps.jobs.models import Job
 
     ws = ctx.workspace("demo")
     ws.workspace.embedding_model = "use-multilingual"
@@ -35,7 +36,13 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
         status = str(exc)
     elapsed = time.perf_counter() - started
     run = AnalysisRun.objects.get(pk=run.pk)
+    import_job = Job.objects.get(pk=text_import.job_id)
+    import_seconds = (import_job.finished_at - import_job.created_at).total_seconds() \
+        if import_job.finished_at else None
     return {"texts": text_import.rows_total, "status": status, "seconds": round(elapsed, 1),
+            # Where the time went: the import (moderation included), then each stage of the analysis.
+            "import_seconds": round(import_seconds, 1) if import_seconds is not None else None,
+            "stage_seconds": run.job.result.get("stage_seconds", {}),
             "within_target": elapsed <= TARGET_S and status == "succeeded", "target_s": TARGET_S,
             "themes": run.snapshots.count(), "insights": run.insights.count(), "llm_calls": run.llm_calls,
             "notes": run.notes}

@@ -19,6 +19,10 @@ def test_analysis_builds_themes_insights_and_evidence(owner, fake_model):
     import_now(owner, "r.csv", corpus_csv())
     run = run_now(owner)
     assert run.status == "succeeded" and run.text_count == 18 and run.job.status == "succeeded"
+    # Where the run's time went, stage by stage, in the job's result (make quality prints it for the demo).
+    stages = run.job.result["stage_seconds"]
+    assert set(stages) == {"embedding", "sentiment", "themes", "describing themes", "report", "saving"}
+    assert all(isinstance(seconds, float) and seconds >= 0 for seconds in stages.values())
     labels = set(run.snapshots.values_list("label", flat=True))
     assert {"Battery theme", "Shipping theme", "Light theme"} <= labels
     assert run.llm_calls == fake_model.calls == len(labels) + 1  # bounded by themes, not texts
