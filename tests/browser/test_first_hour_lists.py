@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from apps.accounts.services import ensure_member
+from apps.embeddings.backends import get_backend
+from apps.embeddings.models import TextEmbedding
 from apps.insights.models import AnalysisRun, TextAnalysis, Theme
 from apps.jobs.models import JobStatus
 from apps.jobs.services import create_job
@@ -39,6 +41,11 @@ def workspace_with_texts(db):
     }
     rows["battery"].redactions = {"NAME": 0}  # an import stores zero counts: the page says nothing of them
     rows["battery"].save(update_fields=["redactions"])
+    # Real embeddings, so the search page has results (and their similarity scores) to show.
+    vectors = get_backend(ws.embedding_model).encode([row.text for row in rows.values()])
+    TextEmbedding.objects.bulk_create(
+        TextEmbedding(text=row, workspace=ws, embedding=vector.tolist(), model=ws.embedding_model)
+        for row, vector in zip(rows.values(), vectors, strict=True))
     return owner, rows
 
 
@@ -86,6 +93,13 @@ def test_first_hour_empty_states_list_filters_and_text_signals(person, chromium,
     assert person.page.locator(".text-row").count() == 1
     assert "battery dies" in person.page.inner_text("ul.texts")
     person.shot("3-texts-sentiment-and-theme")
+    person.go("/texts/")
+    person.page.select_option("select[name=intent]", "question")
+    person.page.click("#text-filters button.primary")
+    person.page.wait_for_url("**/texts/?*intent=question*")
+    assert person.page.locator(".text-row").count() == 1
+    assert "call me back" in person.page.inner_text("ul.texts")
+    person.shot("3b-texts-intent")
 
     person.go("/texts/")
     person.page.check("input[name=include_hidden]")
@@ -108,6 +122,17 @@ def test_first_hour_empty_states_list_filters_and_text_signals(person, chromium,
     assert person.page.locator("form.correction button[type=submit]").is_visible()
     assert "Redacted" not in person.page.inner_text("main")
     person.shot("5-text-signals")
+
+    # Search results: the text is the link; the similarity score is plain grey text, not a link look-alike.
+    person.go("/search/?q=battery+dies+quickly")
+    row = person.page.locator(".text-row").filter(has_text="battery dies")
+    score = row.locator(".score")
+    assert score.inner_text().startswith("similarity ")
+    style = score.evaluate("e => { const s = getComputedStyle(e); "
+                           "return [s.textDecorationLine, s.cursor, s.color, e.closest('a') !== null]; }")
+    link_colour = row.locator(".text-body").evaluate("e => getComputedStyle(e).color")
+    assert style[0] == "none" and style[1] != "pointer" and style[2] != link_colour and style[3] is False, style
+    person.shot("5b-search-score-plain")
 
     # A viewer: no "include hidden", and hidden texts never listed, even when asked for by URL.
     context = chromium.new_context(viewport={"width": 1280, "height": 900})
