@@ -102,7 +102,6 @@ _NUMBER_RE = re.compile(
 _ZH_NUMERAL_RE = re.compile(r"(?<![零一二两三四五六七八九十百])([零一二两三四五六七八九十百]{1,8})(倍|成(?!不变)|折)")
 _EN_MULTIPLIER_RE = re.compile(
     rf"(?<!{_LATIN})(twice|double|triple|half|(two|three|four|five|ten)\s+times)(?!{_LATIN})")
-_ZH_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _EN_MULTIPLIERS = {"twice": 2, "double": 2, "triple": 3, "half": 0.5, "two": 2, "three": 3, "four": 4, "five": 5,
                    "ten": 10}
 
@@ -125,22 +124,6 @@ class Claim:
         return asdict(self)
 
 
-def _zh_numeral_value(numeral: str) -> float | None:
-    """一 → 1, 十 → 10, 二十 → 20, 三十五 → 35, 两 → 2; None for anything fancier."""
-    if "百" in numeral:
-        return None
-    if "十" in numeral:
-        tens, _, units = numeral.partition("十")
-        tens_value = _ZH_DIGITS.get(tens) if tens else 1
-        units_value = _ZH_DIGITS.get(units) if units else 0
-        if tens_value is None or units_value is None:
-            return None
-        return float(tens_value * 10 + units_value)
-    if len(numeral) == 1:
-        return float(_ZH_DIGITS[numeral])
-    return None
-
-
 def numbers_in(text: str) -> list[tuple[float, int, int]]:
     """(value, start, end) of every number in the text (NFKC-normalised offsets equal the original's for
     the characters we match, except full-width digits; we scan the normalised text and map back by length)."""
@@ -150,9 +133,9 @@ def numbers_in(text: str) -> list[tuple[float, int, int]]:
         value = float(f"{whole}.{m.group(2)}" if m.group(2) else whole)
         found.append((value, m.start(), m.end()))
     for m in _ZH_NUMERAL_RE.finditer(text):
-        value = _zh_numeral_value(m.group(1))
+        value = contract.zh_numeral_value(m.group(1))  # the one reader of Chinese numerals (replies use it too)
         if value is not None:
-            found.append((value, m.start(), m.end()))
+            found.append((float(value), m.start(), m.end()))
     for m in _EN_MULTIPLIER_RE.finditer(text):
         word = (m.group(2) or m.group(1)).lower()
         found.append((float(_EN_MULTIPLIERS[word]), m.start(), m.end()))

@@ -67,6 +67,9 @@ def test_chinese_claims():
                                      ("superlative", "第一")]
     assert kinds("一成不变的好品质") == []  # an idiom, not a number
     assert kinds("五折优惠", ["现在五折"]) == []
+    # Hundreds are read too (one reader of Chinese numerals, contract.zh_numeral_value): "一百倍" is a claim.
+    assert kinds("亮度提升一百倍") == [("number", "一百倍")]
+    assert kinds("亮度提升一百倍", ["真的亮了100倍"]) == []
 
 
 def test_full_width_digits_count_as_numbers():
