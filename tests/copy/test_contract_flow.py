@@ -32,14 +32,26 @@ class Scripted(CopyScript):
 
 ENGLISH_FOR_ZH = {"headline": "Warm light for late reading", "body": "Expert battery replacement service, "
                   "plus free shipping and returns.", "call_to_action": "Pre-order"}
+ENGLISH_OPENING_IN_CHINESE = {"headline": "灯 Warm light for late reading", "body": "好 Readers love the warm glow "
+                             "in the evening.", "call_to_action": "购 Pre-order now"}
 PLACEHOLDER = {"headline": "Questions?", "body": "Contact us at [PHONE] or email us at [EMAIL].",
                "call_to_action": "Pre-order"}
 
 
+def _schemas(fake_llm) -> list[str]:
+    return [a.body["response_format"]["json_schema"]["name"] for a in fake_llm.prompts_of("copy/variants")]
+
+
 def test_a_variant_in_the_wrong_language_is_asked_again_once_then_fails(owner, texts, fake_llm):
-    fake = fake_llm.use(Scripted([ENGLISH_FOR_ZH]))
+    # The re-ask's schema makes every field open with a Chinese character (vLLM enforces it while decoding);
+    # a model can still go on in English after that character, and then the variant fails.
+    fake = fake_llm.use(Scripted([ENGLISH_FOR_ZH, ENGLISH_OPENING_IN_CHINESE]))
     request = generate(owner, variants=1, language="zh", locale="zh-CN")
     assert fake.copy_calls == services.CONTRACT_ATTEMPTS == 2
+    assert _schemas(fake_llm) == ["DraftVariant", "DraftVariantInChinese"]
+    pattern = fake_llm.prompts_of("copy/variants")[1].body["response_format"]["json_schema"]["schema"]
+    assert all(pattern["properties"][f]["pattern"].startswith("^[\u4e00-\u9fff]")
+               for f in ("headline", "body", "call_to_action"))
     assert not request.variants.exists()  # never kept in the wrong language
     sentence = "The model wrote English instead of Chinese; try again or use a larger model."
     assert request.status == "failed" and sentence in request.job.error
@@ -51,6 +63,14 @@ def test_the_re_ask_can_put_it_right(owner, texts, fake_llm):
     variant = generate(owner, variants=1, language="zh", locale="zh-CN").variants.get()
     assert fake.copy_calls == 2 and variant.attempts == 2 and variant.text.startswith(ZH["headline"])
     assert variant.language == "zh"
+    assert _schemas(fake_llm) == ["DraftVariant", "DraftVariantInChinese"]
+
+
+def test_a_placeholder_is_asked_again_without_the_chinese_schema(owner, texts, fake_llm):
+    # Only an answer in the wrong language brings the constrained schema; a placeholder is asked again as it was.
+    fake_llm.use(Scripted([{**ZH, "body": "暖光柔和，联系我们 [PHONE]。"}, ZH]))
+    generate(owner, variants=1, language="zh", locale="zh-CN")
+    assert _schemas(fake_llm) == ["DraftVariant", "DraftVariant"]
 
 
 def test_placeholders_are_asked_again_once_then_the_variant_fails(owner, texts, fake_llm):

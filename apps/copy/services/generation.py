@@ -15,7 +15,7 @@ from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, r
 
 from .. import checks, contract
 from ..models import Length
-from ..schemas import DraftVariant
+from ..schemas import DraftVariant, DraftVariantInChinese
 from .brief import Brief
 
 VARIANTS_PROMPT, VARIANTS_VERSION = "copy/variants", 2
@@ -79,9 +79,14 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
     problems: dict[int, str] = {}
     broken: dict[int, int] = {}  # answers per slot that broke the contract
     failed: dict[int, str] = {}
+    # Chinese variants whose answer came in another language: asked again under a schema whose every field must
+    # open with a Chinese character (the small CPU model wrote English for 6 of 44 Chinese variants, and asking
+    # again with another seed rarely changed that).
+    in_chinese: set[int] = set()
 
     def request_for(slot: tuple[int, int], attempt: int) -> LLMRequest:
-        return LLMRequest(VARIANTS_PROMPT, VARIANTS_VERSION, variables, DraftVariant,
+        schema = DraftVariantInChinese if slot[0] in in_chinese else DraftVariant
+        return LLMRequest(VARIANTS_PROMPT, VARIANTS_VERSION, variables, schema,
                           max_tokens=MAX_TOKENS[brief.length], temperature=TEMPERATURE, seed=slot[1] + attempt)
 
     def rejects(slot: tuple[int, int], outcome, attempt: int) -> bool:
@@ -97,6 +102,8 @@ def generate(workspace: Workspace, brief: Brief, voice: dict, grounding: dict, s
         broken_by = contract_problem(text, brief.language)
         if broken_by:
             broken[position] = broken.get(position, 0) + 1
+            if brief.language == "zh" and contract.language_problem(text, brief.language):
+                in_chinese.add(position)
             if broken[position] >= CONTRACT_ATTEMPTS:
                 if position in fallback:  # an earlier answer kept the contract: keep that one
                     result.drafted[position] = fallback.pop(position)
