@@ -127,6 +127,7 @@ BODIES = {
     ("POST", "/api/v1/llm/batch"): lambda o: {"questions": ["Which lamp reads best?"]},
     ("PUT", "/api/v1/llm/budget"): lambda o: {"monthly_tokens": 1000},
     ("POST", "/api/v1/moderation/cases/{case_id}/decision"): lambda o: {"action": "approve", "note": "Fine."},
+    ("POST", "/api/v1/moderation/cases/{case_id}/undo"): lambda o: None,
     ("POST", "/api/v1/moderation/cases/{case_id}/notes"): lambda o: {"body": "Looks fine to me."},
     ("POST", "/api/v1/moderation/cases/{case_id}/assign"): lambda o: {"user_id": o["viewer"].user.pk},
     ("POST", "/api/v1/moderation/bulk"): lambda o: {"action": "approve", "case_ids": [o["case"].pk]},

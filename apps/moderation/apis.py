@@ -216,6 +216,14 @@ def decide(request: HttpRequest, case_id: int, payload: DecisionIn):
     return case_out(selectors.get_case(request.auth.workspace, case.pk))
 
 
+@router.post("/moderation/cases/{case_id}/undo", response=CaseOut)
+def undo(request: HttpRequest, case_id: int):
+    """Undo the case's latest decision: only your own, only while it is the case's latest action, within
+    15 minutes (409 otherwise, with the reason). The case and its subject go back to how they were."""
+    case = services.undo_last_decision(request.auth, case_id)
+    return case_out(selectors.get_case(request.auth.workspace, case.pk))
+
+
 @router.post("/moderation/cases/{case_id}/notes", response={201: NoteOut})
 def add_note(request: HttpRequest, case_id: int, payload: NoteIn):
     note = services.add_note(request.auth, case_id, payload.body)

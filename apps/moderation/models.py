@@ -56,6 +56,7 @@ class AuditAction(models.TextChoices):
     REJECT = "reject", "Reject"
     SEND_BACK = "send_back", "Send back to the queue"
     ASSIGN = "assign", "Assign"
+    UNDO = "undo", "Undo the last decision"
 
 
 # Defaults of a new workspace's policy: (threshold on severity 1-3, action when severity >= threshold).
@@ -200,6 +201,10 @@ class AuditEntry(models.Model):
     after_text = models.TextField(blank=True)
     note = models.TextField(blank=True)
     job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # The case's fields this entry changed, as they were before it (status, subject_status, final_text,
+    # decision, decided_by, decided_at, assigned_to): what undoing a decision puts back. Empty on entries
+    # written before undo existed and on bulk decisions, which cannot be undone.
+    previous_state = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     objects = AuditEntryQuerySet.as_manager()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -170,6 +171,19 @@ def audit_trail(case: ModerationCase) -> list[AuditEntry]:
     return list(case.audit_entries.select_related("actor").order_by("created_at", "id"))
 
 
+def latest_entry_by(workspace: Workspace, user: AbstractBaseUser | None, *, since: datetime) -> AuditEntry | None:
+    """The user's latest audit entry in the workspace since `since`, with its case: the pages offer to undo it
+    when it is a decision that can still be undone (services.undo_refusal says)."""
+    if user is None or not user.pk:
+        return None
+    return (AuditEntry.objects.filter(workspace=workspace, actor=user, created_at__gte=since)
+            .select_related("case").order_by("-created_at", "-id").first())
+
+
+def latest_entry(case: ModerationCase) -> AuditEntry | None:
+    return case.audit_entries.order_by("-created_at", "-id").first()
+
+
 def audit_log(workspace: Workspace, *, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
     return list(AuditEntry.objects.filter(workspace=workspace).select_related("case").order_by(
         "-created_at", "-id")[offset:offset + limit])
@@ -218,7 +232,7 @@ def metrics(workspace: Workspace, *, days: int = 14) -> dict[str, Any]:
     by_stage = dict(qs.values_list("stage").annotate(n=Count("id")).values_list("stage", "n"))
     since = (now - timedelta(days=days - 1)).date()
     per_day = (AuditEntry.objects.filter(workspace=workspace, created_at__date__gte=since)
-               .exclude(action=AuditAction.ASSIGN)
+               .exclude(action__in=[AuditAction.ASSIGN, AuditAction.UNDO])  # an undo is no new decision
                .annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by("day"))
     counts = {row["day"]: row["n"] for row in per_day}
     decisions_per_day = [{"date": (since + timedelta(days=i)).isoformat(), "decisions": counts.get(since + timedelta(

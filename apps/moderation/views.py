@@ -1,5 +1,6 @@
 """The moderation queue in the dashboard (owners and moderators). Thin: selectors to read, services to write.
-Decisions are plain form posts (they work without JavaScript); static/js/moderation.js adds the keyboard."""
+Decisions are plain form posts (they work without JavaScript); static/js/moderation.js adds the keyboard.
+After a decision the queue and case pages offer to undo it (templates/moderation/_undo.html)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString
@@ -20,7 +22,7 @@ from apps.accounts.web import workspace_required
 
 from . import selectors, services
 from .detectors import CATEGORY_LABELS, SEVERITY_LABELS
-from .models import AuditAction, CaseStatus, ModerationCase
+from .models import AuditAction, AuditEntry, CaseStatus, ModerationCase
 from .services import CaseNotFound, ModerationError
 
 FILTER_KEYS = ("status", "category", "source", "stage", "subject_type", "date_from", "date_to", "assigned_to",
@@ -105,7 +107,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "moderation/queue.html", {
         "page": page, "raw": raw, "query": query, "choices": selectors.filter_choices(ws),
         "metrics": selectors.metrics(ws, days=7), "category_labels": CATEGORY_LABELS,
-        "unchecked": _unchecked_count(ws),
+        "unchecked": _unchecked_count(ws), "undo": _undo_offer(request),
     })
 
 
@@ -128,8 +130,26 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "case": _decorate(case), "notes": case.notes.select_related("author"), "audit": selectors.audit_trail(case),
         "previous_id": previous_id, "next_id": next_id, "query": _query(raw),
         "moderators": selectors.moderators(ws), "category_labels": CATEGORY_LABELS,
-        "decisions": [(a, label) for a, label in AuditAction.choices if a != AuditAction.ASSIGN],
+        "decisions": [(a, label) for a, label in AuditAction.choices
+                      if a not in (AuditAction.ASSIGN, AuditAction.UNDO)],
+        "undo": _undo_offer(request),
     })
+
+
+def _undo_offer(request: HttpRequest) -> AuditEntry | None:
+    """The person's own latest decision, if it is still theirs to undo (the service's rule, asked here so the
+    button only shows when pressing it would work)."""
+    ctx = request.workspace_ctx
+    entry = selectors.latest_entry_by(ctx.workspace, ctx.user, since=timezone.now() - services.UNDO_WINDOW)
+    if entry is None or services.undo_refusal(entry, entry.case, ctx.user):
+        return None
+    # Someone else may have acted on the case since: then its latest entry is not this one.
+    latest = selectors.latest_entry(entry.case)
+    if latest is None or latest.pk != entry.pk:
+        return None
+    entry.case_label = subject_label(entry.case.subject_type, entry.case.subject_id)
+    entry.action_label = dict(AuditAction.choices).get(entry.action, entry.action).lower()
+    return entry
 
 
 def _case_url(case_id: int | None, query: str) -> str:
@@ -158,6 +178,22 @@ def case_decide(request: HttpRequest, case_id: int) -> HttpResponse:
     label = dict(AuditAction.choices).get(action, action)
     messages.success(request, f"Case {case_id}: {label.lower()}.")
     return redirect(_case_url(next_id, query))
+
+
+@require_POST
+@workspace_required(MODERATE)
+def case_undo(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Undo the case's latest decision, then show the case (pending again, or as it was before)."""
+    query = request.POST.get("query", "")
+    try:
+        case = services.undo_last_decision(request.workspace_ctx, case_id)
+    except CaseNotFound as exc:
+        raise Http404(str(exc)) from exc
+    except ModerationError as exc:
+        messages.error(request, str(exc))
+        return redirect(_case_url(case_id, query))
+    messages.success(request, f"Case {case_id}: decision undone; it is {case.get_status_display().lower()} again.")
+    return redirect(_case_url(case_id, query))
 
 
 @require_POST

@@ -2,12 +2,20 @@
 // form posts, so everything also works without this file.
 //   queue: j/k move, x select, o or Enter open, a/r/s approve/reject/send back the selection (or current row)
 //   case:  a approve, r reject, e edit (Ctrl+Enter saves), s send back, n note, j/k next/previous, u queue
+//   both:  z undo your last decision (when the page offers it: #undo-button, a form post like the rest)
 "use strict";
 
 (function () {
   function typing(event) {
     const t = event.target;
     return t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName));
+  }
+
+  // Undo has its own form on both pages; on the queue it must not go through the bulk form's selection guard.
+  function undo() {
+    const button = document.getElementById("undo-button");
+    if (button) button.click();
+    return Boolean(button);
   }
 
   function setupQueue() {
@@ -54,6 +62,7 @@
       else if (key === "k") move(-1);
       else if (key === "x" && current >= 0) { const b = boxes()[current]; b.checked = !b.checked; mark(); }
       else if ((key === "o" || key === "Enter") && current >= 0) window.location = rows[current].dataset.url;
+      else if (key === "z") { if (!undo()) return; }
       else if (["a", "r", "s"].includes(key)) {
         if (!boxes().some((b) => b.checked) && current >= 0 && !(scopeFilter && scopeFilter.checked)) boxes()[current].checked = true;
         const button = form.querySelector(`button[data-key="${key}"]`);
@@ -83,7 +92,8 @@
         const button = document.querySelector(`button[data-key="${key}"]`);
         if (!button) return;
         button.click();
-      } else if (key === "e" && edit && editText) { edit.open = true; editText.focus(); }
+      } else if (key === "z") { if (!undo()) return; }
+      else if (key === "e" && edit && editText) { edit.open = true; editText.focus(); }
       else if (key === "n" && (byId("note-body") || byId("decision-note"))) (byId("note-body") || byId("decision-note")).focus();
       else if (key === "j" || key === "k") {
         const link = document.querySelector(`.mod-nav a[data-key="${key}"]`);

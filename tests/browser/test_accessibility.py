@@ -43,6 +43,7 @@ NOT_PAGES = {
     "dashboard:switch_workspace": "POST only",
     "dashboard:llm_status": "JSON for the model banner",
     "moderation:decide": "POST only",
+    "moderation:undo": "POST only",
     "moderation:note": "POST only",
     "moderation:assign": "POST only",
     "moderation:bulk": "POST only",

@@ -9,6 +9,7 @@ from apps.corpus.models import CustomerText
 from apps.jobs.models import Job
 from apps.moderation import services
 from apps.moderation.models import ModerationCase
+from tests.browser.test_accessibility import _serious
 
 TEXTS = [
     "Buy Instagram followers cheap! 10k followers for $9.99 at www.followers-fast.example now!!!",
@@ -94,3 +95,55 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
     page.wait_for_url("**/moderationcase/?status__exact=pending")
     assert ModerationCase.objects.get(pk=remaining[0]).status == "rejected"
     assert ModerationCase.objects.get(pk=remaining[0]).audit_entries.get().actor == moderator.user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moderator_undoes_a_decision_made_by_mistake(make_member, person):
+    """Approve by mistake, see Undo on the next case's page, press it: the case is pending again, the text
+    hidden from analysis as before; the undo is in the case's audit log and the offer is gone."""
+    page = person.page
+    moderator = make_member("moderator", username="uma")
+    moderator.user.set_password("pw-for-uma-1")
+    moderator.user.save()
+    ws = moderator.workspace
+    texts = CustomerText.objects.bulk_create([
+        CustomerText(workspace=ws, text=t, original_text=t, content_hash=str(i), is_live=True, source="app_store")
+        for i, t in enumerate(TEXTS)])
+    services.screen_subjects(ws, [services.Subject("customer_text", str(t.pk), t.text, None, "en", t.source)
+                                  for t in texts])
+
+    person.login("uma", "pw-for-uma-1")
+    person.go("/moderation/")
+    assert page.locator("#undo-form").count() == 0  # nothing decided yet
+    page.locator(".mod-row a").first.click()
+    page.wait_for_selector("#decision-form")
+    case_id = int(page.url.rstrip("/").split("/cases/")[1].split("/")[0])
+    before = ModerationCase.objects.get(pk=case_id)
+    page.click("button[value=approve]")
+    page.wait_for_url(lambda url: f"/cases/{case_id}/" not in url)
+    assert ModerationCase.objects.get(pk=case_id).status == "approved"
+
+    undo = page.locator("#undo-form")
+    assert undo.is_visible()
+    assert f"approve on case {case_id}" in undo.inner_text() and page.inner_text("#undo-button").endswith("Undo")
+    assert not _serious(page, "moderation:case", " (undo offered)")
+    person.shot("undo-offered")
+    page.click("#undo-button")
+    page.wait_for_url(f"**/cases/{case_id}/**")
+    page.wait_for_selector(".messages")
+    assert f"Case {case_id}: decision undone; it is pending review again." in page.inner_text(".messages")
+    assert page.inner_text(".mod-case-head .mstatus") == "Pending review"
+    assert page.locator("#undo-form").count() == 0  # an undo is not undone in turn
+    assert "Undo the last decision" in page.inner_text(".mod-audit")
+    person.shot("undone")
+    after = ModerationCase.objects.get(pk=case_id)
+    assert (after.status, after.subject_status, after.decision) == ("pending", before.subject_status, "")
+    assert CustomerText.objects.get(pk=int(after.subject_id)).moderation_status == before.subject_status
+
+    # The keyboard: a approves the case again, z on the next page undoes it.
+    page.keyboard.press("a")
+    page.wait_for_url(lambda url: f"/cases/{case_id}/" not in url)
+    page.wait_for_selector("#undo-form")
+    page.keyboard.press("z")
+    page.wait_for_url(f"**/cases/{case_id}/**")
+    assert ModerationCase.objects.get(pk=case_id).status == "pending"

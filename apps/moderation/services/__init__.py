@@ -7,10 +7,10 @@ One module per sub-domain, all re-exported here, so callers import `apps.moderat
     judging    the LLM judge, in batches (the only module that asks the gateway)
     screening  customer texts: screening an import (or the backlog) as a job
     generated  moderating texts other apps generate; explain_status for their pages
-    decisions  people's decisions on one case, notes, assignment
+    decisions  people's decisions on one case, undoing the last one, notes, assignment
     bulk       bulk decisions as a resumable job
     policy     the workspace's policy
-    errors     ModerationError (400), CaseNotFound (404)
+    errors     ModerationError (400), CaseNotFound (404), UndoRefused (409)
 
 Other apps moderate their own texts through two functions and never touch the models:
 
@@ -28,8 +28,8 @@ Tests that replace a function (the gateway, a chunk step) patch the module that 
 from apps.llm.gateway import LLMUnavailable
 
 from .bulk import BULK_ACTIONS, BULK_CHUNK, run_bulk_decision, start_bulk_decision
-from .decisions import DECISIONS, add_note, assign, decide
-from .errors import CaseNotFound, ModerationError
+from .decisions import DECISIONS, UNDO_WINDOW, add_note, assign, decide, undo_last_decision, undo_refusal
+from .errors import CaseNotFound, ModerationError, UndoRefused
 from .generated import SUBJECT_TYPE, explain_status, moderate_generated, moderate_generated_many
 from .judging import JUDGE_BATCH, JUDGE_MAX_CHARS, JUDGE_WINDOW, judge, judge_excerpt, judge_request, queue_judging
 from .pipeline import VOCABULARY_SAMPLE, detector_context, insert_new_cases, screen_subjects
@@ -61,12 +61,12 @@ from .verdicts import (
 
 __all__ = [
     "BULK_ACTIONS", "BULK_CHUNK", "CASE_STATUS_FOR", "DECISIONS", "JUDGE_BATCH", "JUDGE_MAX_CHARS", "JUDGE_WINDOW",
-    "MAX_TEXT_CHARS", "SCREEN_CHUNK", "SUBJECT_STATUS_FOR", "SUBJECT_TYPE", "VOCABULARY_SAMPLE",
-    "CaseNotFound", "LLMUnavailable", "ModerationError", "Subject", "Verdict",
+    "MAX_TEXT_CHARS", "SCREEN_CHUNK", "SUBJECT_STATUS_FOR", "SUBJECT_TYPE", "UNDO_WINDOW",
+    "VOCABULARY_SAMPLE", "CaseNotFound", "LLMUnavailable", "ModerationError", "Subject", "UndoRefused", "Verdict",
     "add_note", "assign", "decide", "detector_context", "ensure_policy", "explain_status", "fast_fields",
     "insert_new_cases", "judge", "judge_cases", "judge_excerpt", "judge_request", "judged_fields", "locate_span",
     "moderate_generated", "moderate_generated_many", "needs_judge", "person_must_decide", "queue_judging",
     "refresh_screening_job", "resend_screening", "run_bulk_decision", "screen_subjects", "screen_texts",
     "screening_summary", "start_backlog_screening", "start_bulk_decision", "start_import_screening",
-    "unjudged_fields", "update_policy", "verdict_of",
+    "undo_last_decision", "undo_refusal", "unjudged_fields", "update_policy", "verdict_of",
 ]

@@ -1,8 +1,13 @@
-"""People's decisions on one case (approve, edit and approve, reject, send back), notes and assignment;
-each written to the audit log."""
+"""People's decisions on one case (approve, edit and approve, reject, send back), undoing the last one, notes
+and assignment; each written to the audit log."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,11 +18,13 @@ from apps.corpus.models import ModerationStatus
 
 from .. import selectors
 from ..models import Action, AuditAction, AuditEntry, CaseNote, CaseStatus, ModerationCase
-from .errors import CaseNotFound, ModerationError
+from .errors import CaseNotFound, ModerationError, UndoRefused
 from .pipeline import _apply_to_subjects, _change
 from .verdicts import MAX_TEXT_CHARS
 
 DECISIONS = (AuditAction.APPROVE, AuditAction.EDIT, AuditAction.REJECT, AuditAction.SEND_BACK)
+# Undo is for the mistake noticed at once (a wrong key, the wrong case); later, a new decision corrects it.
+UNDO_WINDOW = timedelta(minutes=15)
 
 
 def _decision_target(action: str, auto_action: str) -> tuple[str, str]:
@@ -57,7 +64,7 @@ def decide(ctx: WorkspaceContext, case_id: int, action: str, *, text: str | None
         case = ModerationCase.objects.select_for_update().filter(workspace=ctx.workspace, pk=case_id).first()
         if case is None:
             raise CaseNotFound("No such case in this workspace.")
-        before_status, before_text = case.subject_status, case.current_text
+        before_status, before_text, previous = case.subject_status, case.current_text, _state_of(case)
         case.status, case.subject_status = _decision_target(action, case.auto_action)
         now = timezone.now()
         if action == AuditAction.SEND_BACK:
@@ -70,9 +77,80 @@ def decide(ctx: WorkspaceContext, case_id: int, action: str, *, text: str | None
         AuditEntry.objects.create(
             workspace=ctx.workspace, case=case, actor=ctx.user, actor_name=_actor_name(ctx.user), action=action,
             before_status=before_status, after_status=case.subject_status, before_text=before_text,
-            after_text=case.current_text, note=note.strip())
+            after_text=case.current_text, note=note.strip(), previous_state=previous)
         _apply_to_subjects(ctx.workspace.pk, case.subject_type, [_change(case, case.subject_status, edited)])
     return case
+
+
+def _state_of(case: ModerationCase) -> dict[str, Any]:
+    """The case fields a decision changes, as JSON, for AuditEntry.previous_state."""
+    return {"status": case.status, "subject_status": case.subject_status, "final_text": case.final_text,
+            "decision": case.decision, "decided_by": case.decided_by_id,
+            "decided_at": case.decided_at.isoformat() if case.decided_at else None,
+            "assigned_to": case.assigned_to_id}
+
+
+def undo_refusal(entry: AuditEntry | None, case: ModerationCase, user: AbstractBaseUser | None) -> str | None:
+    """Why `entry` (the case's latest audit entry) cannot be undone by `user`, or None when it can.
+
+    The rule: only the case's latest action, if it is a decision (approve, edit, reject, send back) that
+    `user` made on this case alone (not in bulk) less than UNDO_WINDOW ago, and the case still stands as that
+    decision left it. So an undo is never undone in turn, and nobody undoes a colleague's decision or one that
+    others may have acted on since: for those, decide the case again (the audit log keeps both)."""
+    if entry is None or entry.action not in DECISIONS:
+        return "There is no decision to undo: the case's latest action is not a decision."
+    if entry.job_id is not None or not entry.previous_state:
+        return "Decisions made in bulk (or before undo existed) cannot be undone: decide the case again."
+    if user is None or entry.actor_id != user.pk:
+        return f"Only {entry.actor_name} can undo their decision: decide the case again instead."
+    if timezone.now() - entry.created_at > UNDO_WINDOW:
+        minutes = int(UNDO_WINDOW.total_seconds() // 60)
+        return f"Decisions can be undone for {minutes} minutes only: decide the case again instead."
+    if case.subject_status != entry.after_status or case.current_text != entry.after_text:
+        return "The case changed after this decision (it was moderated again): decide it again instead."
+    return None
+
+
+def undo_last_decision(ctx: WorkspaceContext, case_id: int) -> ModerationCase:
+    """Put a case, and its subject, back as they were before the case's latest decision (see `undo_refusal`
+    for which decisions can be undone: the caller's own, the case's latest action, within UNDO_WINDOW).
+
+    Restores the case's status, the subject's status, the text (an "edit and approve" is reverted: the subject
+    gets its earlier text back), who decided and when, and the assignee. The undo is itself an audit entry;
+    nothing in the log is removed."""
+    ctx.require(MODERATE)
+    with transaction.atomic():
+        case = ModerationCase.objects.select_for_update().filter(workspace=ctx.workspace, pk=case_id).first()
+        if case is None:
+            raise CaseNotFound("No such case in this workspace.")
+        entry = selectors.latest_entry(case)
+        refusal = undo_refusal(entry, case, ctx.user)
+        if refusal:
+            raise UndoRefused(refusal)
+        before_status, before_text, current = case.subject_status, case.current_text, _state_of(case)
+        _restore(case, entry.previous_state)
+        case.save()
+        label = dict(AuditAction.choices).get(entry.action, entry.action)
+        AuditEntry.objects.create(
+            workspace=ctx.workspace, case=case, actor=ctx.user, actor_name=_actor_name(ctx.user),
+            action=AuditAction.UNDO, before_status=before_status, after_status=case.subject_status,
+            before_text=before_text, after_text=case.current_text, previous_state=current,
+            note=f"Undid “{label}” of {entry.created_at:%Y-%m-%d %H:%M:%S}.")
+        # The text goes back only when the decision changed it (an edit): the subject gets the words it had.
+        text = case.current_text if entry.before_text != entry.after_text else None
+        _apply_to_subjects(ctx.workspace.pk, case.subject_type, [_change(case, case.subject_status, text)])
+    return case
+
+
+def _restore(case: ModerationCase, state: dict[str, Any]) -> None:
+    """The fields of `_state_of` back onto the case; a user deleted since is left out (the FK would fail)."""
+    users = {state.get("decided_by"), state.get("assigned_to")} - {None}
+    existing = set(get_user_model().objects.filter(pk__in=users).values_list("pk", flat=True)) if users else set()
+    case.status, case.subject_status = state["status"], state["subject_status"]
+    case.final_text, case.decision = state["final_text"], state["decision"]
+    case.decided_by_id = state["decided_by"] if state["decided_by"] in existing else None
+    case.decided_at = datetime.fromisoformat(state["decided_at"]) if state["decided_at"] else None
+    case.assigned_to_id = state["assigned_to"] if state["assigned_to"] in existing else None
 
 
 def add_note(ctx: WorkspaceContext, case_id: int, body: str) -> CaseNote:
