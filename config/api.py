@@ -21,6 +21,7 @@ from apps.moderation.apis import router as moderation_router
 from apps.privacy.apis import router as privacy_router
 from apps.replies.apis import router as replies_router
 from apps.search.apis import router as search_router
+from apps.translation.apis import router as translation_router
 
 
 class ErrorOut(Schema):
@@ -142,3 +143,4 @@ api.add_router("/", insights_router)
 api.add_router("/", copy_router)
 api.add_router("/", privacy_router)
 api.add_router("/", replies_router)
+api.add_router("/", translation_router)  # after replies: its operations were the last of replies' router

@@ -247,7 +247,7 @@ class RepliesScript:
     Chinese. Translations answer in the target language, or in the wrong one while `wrong_language` is set.
     The judge calls a text with "idiot" in it harassment."""
 
-    serves = ("replies/reply", "replies/translate", "moderation/judge")
+    serves = ("replies/reply", "translation/translate", "moderation/judge")
     model, usage = "fake-m", (100, 50)
 
     def __init__(self, replies: list[str] | None = None, zh_replies: bool = True, wrong_language: bool = False):

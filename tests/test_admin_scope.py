@@ -11,7 +11,8 @@ from django.contrib.auth.models import Permission
 from apps.corpus.models import CustomerText
 from apps.moderation import services as moderation
 from apps.moderation.models import AuditEntry, ModerationPolicy
-from apps.replies.models import KnowledgeSnippet, ReplyDraft, ReplyPolicy, TextTranslation
+from apps.replies.models import KnowledgeSnippet, ReplyDraft, ReplyPolicy
+from apps.translation.models import TextTranslation
 from tests.moderation.helpers import case_for, import_and_screen, without_judge
 
 A_CSV = (b"text,rating,source\n"
@@ -21,7 +22,7 @@ B_CSV = (b"text,rating,source\n"
          b'"Your support people are absolute idiots. Useless clowns. Zanzibarquux kettle.",1,survey\n'
          b'"The Zanzibarquux kettle boils fast and the lid closes well.",5,app_store\n')
 B_MARK = b"Zanzibarquux"
-APPS = ("moderation", "replies", "accounts", "privacy")
+APPS = ("moderation", "replies", "translation", "accounts", "privacy")
 
 
 def _staff(member, *, superuser: bool = False):
@@ -53,7 +54,7 @@ def _rows(workspace, owner, marker: str):
 
 URLS = {"case": "moderation/moderationcase", "entry": "moderation/auditentry", "policy": "moderation/moderationpolicy",
         "reply_policy": "replies/replypolicy", "draft": "replies/replydraft", "snippet": "replies/knowledgesnippet",
-        "translation": "replies/texttranslation"}
+        "translation": "translation/texttranslation"}
 
 
 @pytest.fixture

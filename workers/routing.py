@@ -23,7 +23,8 @@ TASK_ROUTES = {
     "apps.moderation.tasks.apply_bulk_decision": {"queue": "default"},
     "apps.moderation.tasks.*": {"queue": "llm"},
     "apps.copy.tasks.*": {"queue": "llm"},
-    "apps.replies.tasks.*": {"queue": "llm"},
+    "apps.replies.tasks.*": {"queue": "llm"},  # translation's task too: it kept its name (apps/translation/tasks.py)
+    "apps.translation.tasks.*": {"queue": "llm"},
 }
 
 

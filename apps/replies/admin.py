@@ -1,13 +1,13 @@
-"""Replies and translations in the Django admin, scoped to the staff user's owner/moderator workspaces
+"""Replies in the Django admin, scoped to the staff user's owner/moderator workspaces
 (`apps.accounts.admin.WorkspaceScopedAdmin`; superusers see all). Owners change their reply policy and
-knowledge snippets here; drafts and translations are read-only: a draft's status, body and moderation change
-only through the services (edits are moderated again, approval needs moderation's approval)."""
+knowledge snippets here; drafts are read-only: a draft's status, body and moderation change only through the
+services (edits are moderated again, approval needs moderation's approval). Translations: apps/translation."""
 
 from django.contrib import admin
 
 from apps.accounts.admin import ViewOnlyScopedAdmin, WorkspaceScopedAdmin
 
-from .models import KnowledgeSnippet, ReplyDraft, ReplyPolicy, TextTranslation
+from .models import KnowledgeSnippet, ReplyDraft, ReplyPolicy
 
 
 @admin.register(ReplyPolicy)
@@ -41,11 +41,3 @@ class ReplyDraftAdmin(ViewOnlyScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]  # status included: approval goes through the services
 
-
-@admin.register(TextTranslation)
-class TextTranslationAdmin(ViewOnlyScopedAdmin):
-    list_display = ("text_id", "target_language", "source_language", "model", "created_at")
-    raw_id_fields = ("text",)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]

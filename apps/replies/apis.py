@@ -1,11 +1,10 @@
-"""Replies and translation JSON API: reply drafts (a job), their review and CSV export, the reply policy and
-knowledge snippets, translations of texts (on demand or as a job) and the reader's language."""
+"""Replies JSON API: reply drafts (a job), their review and CSV export, the reply policy and knowledge snippets.
+Translations and the reader's language: apps/translation/apis.py."""
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -15,41 +14,20 @@ from ninja.errors import HttpError
 
 from apps.accounts.permissions import VIEW
 from apps.core.csv import csv_safe
-from apps.corpus.selectors import TextFilters
 from apps.llm.interactive import interactive_llm
+from apps.translation.apis import FiltersIn, ReplyJobAccepted
+from apps.translation.apis import selection_from as _selection
 
 from . import selectors, services
-from .models import LANGUAGES, KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
+from .models import KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
 
 router = Router(tags=["replies"])
-
-
-class FiltersIn(Schema):
-    date_from: date | None = None
-    date_to: date | None = None
-    rating: int | None = None
-    source: str | None = None
-    language: str | None = None
-    product: str | None = None
-    sentiment: str | None = None
-    theme: int | None = None
 
 
 class RepliesIn(Schema):
     text_ids: list[int] | None = None
     filters: FiltersIn | None = None
     variants: int = 1
-
-
-class TranslationsIn(Schema):
-    text_ids: list[int] | None = None
-    filters: FiltersIn | None = None
-    lang: str | None = None
-
-
-class ReplyJobAccepted(Schema):
-    job_id: UUID
-    texts: int
 
 
 class DraftEdit(Schema):
@@ -71,22 +49,6 @@ class SnippetIn(Schema):
 class SnippetEdit(Schema):
     title: str | None = None
     text: str | None = None
-
-
-class LanguageIn(Schema):
-    language: str
-
-
-
-
-def _selection(text_ids: list[int] | None, filters: FiltersIn | None) -> services.Selection:
-    if text_ids is None and filters is None:
-        raise HttpError(400, "Give `text_ids`, or `filters` that choose the texts.")
-    if text_ids is not None:
-        return services.Selection(text_ids=text_ids)
-    data = filters.dict()
-    sentiment, theme = data.pop("sentiment"), data.pop("theme")
-    return services.Selection(filters=TextFilters(**data), sentiment=sentiment, theme=theme)
 
 
 def draft_out(d: ReplyDraft, material: dict) -> dict[str, Any]:
@@ -231,36 +193,3 @@ def delete_snippet(request: HttpRequest, snippet_id: int):
     services.delete_snippet(request.auth, snippet_id)
     return 204, None
 
-
-# --- translation -------------------------------------------------------------------------------------------
-
-@router.get("/texts/{text_id}/translation")
-def text_translation(request: HttpRequest, text_id: int, lang: str | None = None):
-    """The text in `lang` (default: the reader's language), generated on first request and cached. Generating
-    waits at most LLM_SYNC_TIMEOUT_S (503 after) and counts against the per-user limit (429); for many texts,
-    POST /translations starts a job."""
-    with interactive_llm(request.auth.user):
-        outcome = services.translate_text(request.auth, text_id, lang)
-    return {"text_id": outcome.text_id, "language": outcome.target_language,
-            "source_language": outcome.source_language, "translation": outcome.translated_text,
-            "same_language": outcome.same_language, "cached": outcome.cached, "model": outcome.model,
-            "prompt": {"name": services.TRANSLATE_PROMPT, "version": services.TRANSLATE_VERSION},
-            "created_at": outcome.created_at}
-
-
-@router.post("/translations", response={202: ReplyJobAccepted})
-def bulk_translations(request: HttpRequest, payload: TranslationsIn):
-    selection = _selection(payload.text_ids, payload.filters)
-    language = payload.lang or selectors.reading_language(request.auth.user)
-    job = services.start_translations(request.auth, selection, language)
-    return 202, {"job_id": job.pk, "texts": job.total}
-
-
-@router.get("/me/language")
-def my_language(request: HttpRequest):
-    return {"language": selectors.reading_language(request.auth.user), "choices": LANGUAGES}
-
-
-@router.put("/me/language")
-def set_my_language(request: HttpRequest, payload: LanguageIn):
-    return {"language": services.set_reading_language(request.auth, payload.language), "choices": LANGUAGES}

@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 class RepliesConfig(AppConfig):
     name = "apps.replies"
-    verbose_name = "Replies and translation"
+    verbose_name = "Replies"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
@@ -11,7 +11,6 @@ class RepliesConfig(AppConfig):
         from apps.jobs import registry
 
         from . import receivers  # noqa: F401  (learns moderation outcomes of drafts)
-        from .services import resend_drafts, resend_translations
+        from .services import resend_drafts
 
         registry.register("reply_drafts", permission=ANALYZE, resend=resend_drafts, uses_llm=True)
-        registry.register("translations", permission=ANALYZE, resend=resend_translations, uses_llm=True)

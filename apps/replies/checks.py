@@ -62,8 +62,6 @@ REASONS = {
     LANGUAGE: "Not written in the customer's language.",
 }
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA = re.compile(r"[\u3040-\u30ff]")
 _L = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
 
 
@@ -347,23 +345,6 @@ def language_flag(text: str, expected: str) -> Flag | None:
         return None
     return Flag(LANGUAGE, "", 0, 0, f"{REASONS[LANGUAGE]} (expected '{expected}', found "
                                     f"'{written_in(text) or 'unknown'}').")
-
-
-def _weight(text: str) -> int:
-    """Roughly how much a text says: a Chinese or Japanese character carries about as much as three letters."""
-    text = re.sub(r"\s+", " ", text or "").strip()
-    cjk = len(_CJK.findall(text)) + len(_KANA.findall(text))
-    return 3 * cjk + (len(text) - cjk)
-
-
-def plausible_translation(source: str, translation: str) -> bool:
-    """False for an answer far too short or too long to be a translation of `source` (a weak model answering
-    "English" to a whole review). Short sources are not judged."""
-    source_weight = _weight(source)
-    if source_weight < 30:
-        return bool((translation or "").strip())
-    ratio = _weight(translation) / source_weight
-    return 0.3 <= ratio <= 4.0
 
 
 # --- grounding and display --------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Structured outputs of the reply and translation prompts (sent to vLLM as JSON schemas, validated on return)."""
+"""Structured output of the reply prompt (sent to vLLM as a JSON schema, validated on return); translation's:
+apps/translation/schemas.py."""
 
 from typing import Annotated
 
@@ -12,6 +13,3 @@ class ReplyOutput(BaseModel):
     sources: list[Annotated[str, Field(max_length=40)]] = Field(
         max_length=8, description='refs of the material used, such as "snippet:3" or "text:12"')
 
-
-class TranslationOutput(BaseModel):
-    translation: str = Field(max_length=6000)

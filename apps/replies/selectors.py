@@ -1,27 +1,16 @@
-"""Reads of replies and translations. Every function takes the workspace: nothing reads across workspaces."""
+"""Reads of replies. Every function takes the workspace: nothing reads across workspaces. The reading language
+and the texts a job may choose (`select_texts`) are translation's (apps/translation/selectors.py)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from uuid import UUID
 
-from django.db.models import QuerySet
-
 from apps.accounts.models import Workspace
-from apps.corpus.models import CustomerText
-from apps.corpus.selectors import TextFilters, live_texts, texts_by_ids
-from apps.insights.selectors import filter_by_signals
+from apps.corpus.selectors import texts_by_ids
 
 from . import checks
-from .models import (
-    DEFAULT_LANGUAGE,
-    KnowledgeSnippet,
-    ReplyDraft,
-    ReplyPolicy,
-    ReplyStatus,
-    UserLanguage,
-)
+from .models import KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
 
 
 def reply_policy(workspace: Workspace) -> ReplyPolicy:
@@ -37,20 +26,7 @@ def get_snippet(workspace: Workspace, snippet_id: int) -> KnowledgeSnippet | Non
     return KnowledgeSnippet.objects.filter(workspace=workspace, pk=snippet_id).first()
 
 
-def reading_language(user) -> str:
-    if user is None or not getattr(user, "pk", None):
-        return DEFAULT_LANGUAGE
-    return UserLanguage.objects.filter(user=user).values_list("language", flat=True).first() or DEFAULT_LANGUAGE
-
-
 # --- choosing texts ---------------------------------------------------------------------------------------
-
-def select_texts(workspace: Workspace, filters: TextFilters, *, sentiment: str | None = None,
-                 theme: int | None = None) -> QuerySet[CustomerText]:
-    """Live texts matching the corpus filters and what analysis found (sentiment, theme), newest first."""
-    qs = filter_by_signals(filters.apply(live_texts(workspace)), theme=theme, sentiment=sentiment or None)
-    return qs.order_by("-posted_at", "-id")
-
 
 def parse_date(value: str | date | None) -> date | None:
     if value in (None, ""):
@@ -114,8 +90,3 @@ def draft_view(draft: ReplyDraft, material: dict[str, dict[int, object]]) -> dic
     return {"draft": draft, "segments": checks.segments(draft.body, draft.policy_flags),
             "sources": sources_out(draft, material)}
 
-
-# --- translations -----------------------------------------------------------------------------------------
-
-def text_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -8,8 +8,3 @@ from . import services
 @shared_task(base=LLMJobTask, bind=True)
 def draft_replies_task(self, *, job_id: str) -> None:
     services.run_drafts(job_id)
-
-
-@shared_task(base=LLMJobTask, bind=True)
-def translate_texts_task(self, *, job_id: str) -> None:
-    services.run_translations(job_id)

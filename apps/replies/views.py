@@ -13,9 +13,11 @@ from apps.accounts.permissions import ANALYZE, MANAGE
 from apps.accounts.web import workspace_required
 from apps.corpus import selectors as corpus
 from apps.insights import selectors as insights
+from apps.translation import selectors as translation
+from apps.translation.models import LANGUAGES
 
 from . import selectors
-from .models import LANGUAGES, ReplyStatus
+from .models import ReplyStatus
 
 TEXTS_SHOWN = 30
 DRAFTS_PER_PAGE = 20
@@ -48,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, "A date in the filters was not valid (use YYYY-MM-DD); the filters were ignored.")
         filters, sentiment, theme = corpus.TextFilters(), None, None
-    matching = selectors.select_texts(ws, filters, sentiment=sentiment, theme=theme)
+    matching = translation.select_texts(ws, filters, sentiment=sentiment, theme=theme)
     status = request.GET.get("status") if request.GET.get("status") in ReplyStatus.values else None
     count, page, views = _drafts_page(request, ws, status=status)
     query = request.GET.copy()
@@ -57,7 +59,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "match_count": matching.count(), "texts": list(matching[:TEXTS_SHOWN]), "choices": corpus.filter_choices(ws),
         "themes": list(insights.themes(ws)), "sentiment": sentiment, "theme": theme, "status": status,
         "draft_count": count, "page": page, "drafts": views, "query": query.urlencode(),
-        "languages": LANGUAGES, "reading_language": selectors.reading_language(request.user),
+        "languages": LANGUAGES, "reading_language": translation.reading_language(request.user),
         "policy": selectors.reply_policy(ws), "snippet_count": len(selectors.snippets(ws)),
         "can_write": ctx.can(ANALYZE), "statuses": ReplyStatus.values,
     })
@@ -72,7 +74,7 @@ def text_replies(request: HttpRequest, text_id: int) -> HttpResponse:
     count, page, views = _drafts_page(request, ctx.workspace, text_id=text.pk)
     return render(request, "replies/text.html", {
         "text": text, "draft_count": count, "page": page, "drafts": views, "languages": LANGUAGES,
-        "reading_language": selectors.reading_language(request.user), "can_write": ctx.can(ANALYZE),
+        "reading_language": translation.reading_language(request.user), "can_write": ctx.can(ANALYZE),
     })
 
 

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "apps.dashboard",
     "apps.privacy",
     "apps.replies",
+    "apps.translation",  # after replies: job kinds register in app order (reply_drafts, then translations)
 ]
 
 MIDDLEWARE = [

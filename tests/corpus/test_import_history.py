@@ -14,7 +14,8 @@ from apps.jobs.models import Job
 from apps.moderation import services as moderation
 from apps.moderation.models import ModerationCase
 from apps.privacy.models import AuditAction, PrivacyAuditEntry
-from apps.replies.models import ReplyDraft, TextTranslation
+from apps.replies.models import ReplyDraft
+from apps.translation.models import TextTranslation
 from tests.conftest import import_now
 from tests.factories import corpus_csv
 from tests.moderation.helpers import without_judge

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.replies import checks
-from apps.replies.services import split_for_translation, with_sign_off
+from apps.replies.services import with_sign_off
 
 POLICY = ("Refunds within 30 days of delivery, with the receipt. Never promise release dates for firmware. "
           "Do not offer discounts or vouchers.")
@@ -130,23 +130,6 @@ def test_sign_off_is_added_in_its_own_script_only():
     assert with_sign_off("Thanks!", "— The Lumo team", "en") == "Thanks!\n\n— The Lumo team"
     assert with_sign_off("Thanks!\n— the lumo team", "— The Lumo team", "en") == "Thanks!\n— the lumo team"
     assert with_sign_off("谢谢您！", "— The Lumo team", "zh") == "谢谢您！"  # the model translates it
-
-
-def test_long_texts_are_split_for_translation_at_sentences():
-    text = "First sentence here. " * 40
-    pieces = split_for_translation(text, size=100)
-    assert all(len(p) <= 100 for p in pieces) and len(pieces) > 5
-    assert " ".join(pieces).split() == text.split()
-    assert split_for_translation("短文本。") == ["短文本。"] and split_for_translation("  ") == []
-
-
-def test_a_translation_must_be_about_as_long_as_its_source():
-    review = "电池一晚上就没电了，升级固件以后更严重了，太失望了"
-    assert not checks.plausible_translation(review, "English")
-    assert checks.plausible_translation(review, "The battery is empty after one night; since the firmware update "
-                                                "it got worse. Very disappointed.")
-    assert checks.plausible_translation("Great lamp!", "好灯！")  # short texts are not judged
-    assert not checks.plausible_translation("Great lamp!", "  ")
 
 
 def test_kana_and_hangul_count_as_cjk_as_in_copy():

@@ -8,8 +8,9 @@ from apps.corpus.models import CustomerText
 from apps.dashboard.management.commands.load_demo import DEMO_KNOWLEDGE, DEMO_REPLY_POLICY
 from apps.moderation.models import ModerationCase
 from apps.replies import services
-from apps.replies.models import ReplyDraft, ReplyPolicy, TextTranslation
+from apps.replies.models import ReplyDraft, ReplyPolicy
 from apps.replies.selectors import snippets
+from apps.translation.models import TextTranslation
 from tests.conftest import wait_for_job
 
 pytestmark = [pytest.mark.llm, pytest.mark.django_db(transaction=True)]

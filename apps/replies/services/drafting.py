@@ -13,6 +13,7 @@ from apps.corpus.models import ModerationStatus
 from apps.corpus.selectors import texts_by_ids
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
+from apps.translation.services.selection import Selection, _chunks, resolve_texts
 
 from .. import selectors
 from ..models import ReplyDraft
@@ -20,7 +21,6 @@ from .errors import ReplyError
 from .generation import REPLY_PROMPT, REPLY_VERSION, Generation, Slot, generate, prepare_slots
 from .grounding import embed_snippets, voice_for
 from .review import moderate_drafts
-from .selection import Selection, _chunks, resolve_texts
 
 MAX_TEXTS_PER_JOB = 200
 MAX_VARIANTS = 3

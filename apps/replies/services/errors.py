@@ -1,8 +1,8 @@
-"""The errors of replies and translation: each message says what to do instead."""
+"""The errors of replies: each message says what to do instead (translation's: apps/translation/services)."""
 
 from __future__ import annotations
 
-from apps.core.errors import Conflict, InvalidRequest, UpstreamFailed
+from apps.core.errors import Conflict, InvalidRequest
 
 
 class ReplyError(InvalidRequest):
@@ -12,6 +12,3 @@ class ReplyError(InvalidRequest):
 class ReplyConflict(ReplyError, Conflict):
     """Refused because of where things stand (moderation not done, policy flags left)."""
 
-
-class TranslationFailed(UpstreamFailed):
-    """The model could not produce a usable translation; the message says so in words a reader can act on."""

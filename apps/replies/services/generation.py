@@ -15,12 +15,12 @@ from apps.accounts.models import Workspace
 from apps.copy import contract
 from apps.corpus.models import CustomerText
 from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, run_in_rounds
+from apps.translation.services.languages import language_name, reply_language
 
 from .. import checks
 from ..models import KnowledgeSnippet, ReplyPolicy
 from ..schemas import ReplyOutput
 from .grounding import allowed_for, ground
-from .languages import language_name, reply_language
 
 REPLY_PROMPT, REPLY_VERSION = "replies/reply", 2
 DRAFT_ATTEMPTS = 3  # per draft, against policy flags, placeholders and banned words

@@ -15,11 +15,11 @@ from apps.embeddings.backends import get_backend
 from apps.embeddings.models import TextEmbedding
 from apps.moderation.selectors import analysable_texts
 from apps.search.selectors import nearest
+from apps.translation.selectors import text_hash
+from apps.translation.services.languages import reply_language
 
 from .. import checks
 from ..models import KnowledgeSnippet, ReplyDraft, ReplyPolicy, ReplyStatus
-from ..selectors import text_hash
-from .languages import reply_language
 
 logger = logging.getLogger(__name__)
 

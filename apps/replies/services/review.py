@@ -11,12 +11,12 @@ from django.utils import timezone
 from apps.corpus.models import ModerationStatus
 from apps.moderation.reviewed import HISTORY_KEPT as HISTORY_KEPT  # one rule for both apps; re-exported
 from apps.moderation.services import explain_status
+from apps.translation.services.languages import reply_language
 
 from .. import checks, selectors
 from ..models import ReplyDraft, ReplyStatus
 from .generation import flags_for
 from .grounding import allowed_for, voice_for
-from .languages import reply_language
 
 SUBJECT_TYPE = "reply_draft"  # what moderation calls a draft
 

@@ -26,13 +26,12 @@ from .. import checks, selectors
 from ..models import TextTranslation, UserLanguage
 from ..schemas import TranslationOutput
 from ..selectors import text_hash
-from .errors import ReplyError, TranslationFailed
-from .generation import RETRY_TEMPERATURE
+from .errors import TranslationError, TranslationFailed
 from .languages import language_name, reply_language, valid_language
-from .policy import _user
 from .selection import Selection, _chunks, resolve_texts
 
-TRANSLATE_PROMPT, TRANSLATE_VERSION = "replies/translate", 1
+TRANSLATE_PROMPT, TRANSLATE_VERSION = "translation/translate", 1
+RETRY_TEMPERATURE = 0.8  # a try after a refused answer, as replies' drafts (apps/replies/services/generation.py)
 MAX_TRANSLATIONS_PER_JOB = 1000
 TRANSLATE_ATTEMPTS = 3
 TRANSLATE_CHUNK_TEXTS = 32
@@ -44,8 +43,8 @@ def set_reading_language(ctx: WorkspaceContext, language: str) -> str:
     """Anyone sets the language they read customer texts in."""
     ctx.require(VIEW)
     code = valid_language(language)
-    if _user(ctx) is None:
-        raise ReplyError("Only a signed-in person has a reading language.")
+    if ctx.user is None or not ctx.user.pk:
+        raise TranslationError("Only a signed-in person has a reading language.")
     UserLanguage.objects.update_or_create(user=ctx.user, defaults={"language": code})
     return code
 

@@ -1,4 +1,5 @@
-"""Languages: the ones a reader may choose, a customer's language, and a language's name in prompts."""
+"""Languages: the ones a reader may choose, a customer's language, and a language's name in prompts (replies'
+prompts too)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from apps.corpus.language import detect_language
 from apps.corpus.models import CustomerText
 
 from ..models import LANGUAGES
-from .errors import ReplyError
+from .errors import TranslationError
 
 
 def valid_language(language: str) -> str:
     code = str(language or "").strip().lower().replace("_", "-").split("-")[0]
     if code not in LANGUAGES:
-        raise ReplyError(f"Choose a language: {', '.join(LANGUAGES)}.")
+        raise TranslationError(f"Choose a language: {', '.join(LANGUAGES)}.")
     return code
 
 

@@ -1,4 +1,5 @@
-"""Choosing the texts a bulk job works on: explicit ids, or everything matching the filters."""
+"""Choosing the texts a bulk job works on (a translation job, and replies' drafting): explicit ids, or everything
+matching the filters."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from apps.core.errors import NotFound
 from apps.corpus.selectors import TextFilters, texts_by_ids
 
 from .. import selectors
-from .errors import ReplyError
+from .errors import TranslationError
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -40,23 +41,24 @@ def resolve_texts(ctx: WorkspaceContext, selection: Selection, limit: int) -> li
     if selection.text_ids is not None:
         wanted = list(dict.fromkeys(int(i) for i in selection.text_ids))
         if not wanted:
-            raise ReplyError("Choose at least one text.")
+            raise TranslationError("Choose at least one text.")
         if len(wanted) > limit:
-            raise ReplyError(f"Choose at most {limit} texts at a time.")
+            raise TranslationError(f"Choose at most {limit} texts at a time.")
         found = texts_by_ids(ctx.workspace, wanted)
         missing = [i for i in wanted if i not in found]
         if missing:
             raise NotFound(f"No such text in this workspace: {', '.join(f'#{i}' for i in missing[:10])}.")
         return wanted
     if selection.sentiment and selection.sentiment not in ("positive", "neutral", "negative"):
-        raise ReplyError("Choose a sentiment: positive, neutral or negative.")
+        raise TranslationError("Choose a sentiment: positive, neutral or negative.")
     qs = selectors.select_texts(ctx.workspace, selection.filters, sentiment=selection.sentiment,
                                 theme=selection.theme)
     ids = list(qs.values_list("pk", flat=True)[:limit + 1])
     if not ids:
         hint = (" Sentiment is known once an analysis has run: run one, or filter by rating instead."
                 if selection.sentiment else "")
-        raise ReplyError("No texts match these filters." + hint)
+        raise TranslationError("No texts match these filters." + hint)
     if len(ids) > limit:
-        raise ReplyError(f"More than {limit} texts match: narrow the filters (a date range, a source or a rating).")
+        raise TranslationError(f"More than {limit} texts match: narrow the filters (a date range, a source or a "
+                               "rating).")
     return ids
