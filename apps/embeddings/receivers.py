@@ -16,8 +16,10 @@ def embed_committed_texts(sender, *, workspace_id: int, text_import_id: int, job
 def reembed_texts_edited_by_a_moderator(sender, *, workspace_id: int, subject_type: str, changes: list[dict],
                                         **kwargs) -> None:
     """A moderator's "edit and approve" changes what a customer text says: search must find the new words."""
+    if subject_type != CUSTOMER_TEXT:  # copy variants and reply drafts are not embedded (their ids need not be ints)
+        return
     edited = [int(change["subject_id"]) for change in changes if change.get("text")]
-    if subject_type == CUSTOMER_TEXT and edited:
+    if edited:
         from .tasks import reembed_edited
 
         reembed_edited.delay(workspace_id, edited)
