@@ -294,13 +294,13 @@ def _job_extras(job: Job) -> dict:
 
 @workspace_required()
 def job_progress(request: HttpRequest, job_id: UUID) -> HttpResponse:
-    """A job's box (dashboard/_job_progress.html), which htmx asks for every second while the job is unfinished.
+    """A job's box (components/_job_progress.html), which htmx asks for every second while the job is unfinished.
     Once it has ended, the page hears of it: the `murmur:job-ended` event (after the swap) carries what the
     scripts waiting on it read (app.js passes it on as `murmur:job-finished`)."""
     job = get_job(request.workspace_ctx.workspace, job_id)
     if job is None:
         raise Http404("No such job in this workspace.")
-    response = render(request, "dashboard/_job_progress.html", {
+    response = render(request, "components/_job_progress.html", {
         "job": job, **_job_extras(job), "retryable": retryable_ids(request.workspace_ctx, [job])})
     if job.is_finished and request.htmx:
         trigger_client_event(response, "murmur:job-ended", {"job": {

@@ -29,7 +29,7 @@ function el(tag, attrs, text) {
 
 function plural(count, one, many) { return `${count} ${count === 1 ? one : many}`; }
 
-// A job's box is the server's partial (templates/dashboard/_job_progress.html), fetched and kept current by htmx:
+// A job's box is the server's partial (templates/components/_job_progress.html), fetched and kept current by htmx:
 // this placeholder asks for it at once, and the partial asks again every second until the job has ended.
 function jobWidget(jobId, kind) {
   return el("div", { class: "job", "data-job-id": jobId, "data-status": "queued", "hx-get": `/jobs/${jobId}/progress/`,
