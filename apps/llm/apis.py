@@ -37,6 +37,15 @@ class BudgetIn(Schema):
     monthly_tokens: int | None
 
 
+def _storable(text: str) -> bool:
+    """Whether Postgres can store the text: no NUL, and valid UTF-8 (no lone surrogate from a JSON escape)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 @router.post("/llm/test", response=PlaygroundOut)
 def test_model(request: HttpRequest, payload: PlaygroundIn):
     if not payload.question.strip():
@@ -49,6 +58,8 @@ def test_model(request: HttpRequest, payload: PlaygroundIn):
 def question_batch(request: HttpRequest, payload: BatchIn):
     if len(payload.questions) > 1000:
         raise HttpError(400, "At most 1000 questions per batch.")
+    if not all(map(_storable, payload.questions)):
+        raise HttpError(400, "A question holds a NUL character or broken Unicode.")
     try:
         job = services.start_question_batch(request.auth, payload.questions)
     except ValueError as exc:
