@@ -1,6 +1,8 @@
 """Structured outputs of the copy prompts (sent to vLLM as JSON schemas, validated on return)."""
 
-from pydantic import BaseModel, Field
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field
 
 
 class DraftVariant(BaseModel):
@@ -11,13 +13,19 @@ class DraftVariant(BaseModel):
 
 
 HAN = "\u4e00-\u9fff"
+# A JSON-schema pattern that vLLM enforces while decoding: the text opens with a Chinese character (once it has
+# started in Chinese, the model keeps writing Chinese). Unbounded: xgrammar refuses `maxLength` beside a pattern,
+# and a bound inside the pattern ({0,1499}) made decoding 3.6 times slower, so the lengths are checked on return.
+OPENS_IN_CHINESE = f'^[{HAN}](?:[^"\\\\]|\\\\.)*$'
 
 
-def opens_in_chinese(limit: int) -> str:
-    """A pattern for a JSON-schema string that vLLM enforces while decoding: the text opens with a Chinese
-    character, then at most `limit - 1` more (xgrammar refuses `maxLength` beside a pattern, so the bound is
-    inside it). Once it has started in Chinese, the model keeps writing Chinese."""
-    return f'^[{HAN}](?:[^"\\\\]|\\\\.){{0,{limit - 1}}}$'
+def _at_most(limit: int) -> AfterValidator:
+    def check(value: str) -> str:
+        if len(value) > limit:
+            raise ValueError(f"at most {limit} characters")
+        return value
+
+    return AfterValidator(check)
 
 
 class DraftVariantInChinese(DraftVariant):
@@ -25,9 +33,10 @@ class DraftVariantInChinese(DraftVariant):
     language: every text field must open with a Chinese character (constrained decoding, not a request the
     small model can ignore). Brand names in Latin letters may still follow."""
 
-    headline: str = Field(pattern=opens_in_chinese(200), description="headline, subject line or title, by channel")
-    body: str = Field(pattern=opens_in_chinese(1500))
-    call_to_action: str = Field(pattern=opens_in_chinese(80))
+    headline: Annotated[str, Field(pattern=OPENS_IN_CHINESE, description="headline, subject line or title, by "
+                                   "channel"), _at_most(200)]
+    body: Annotated[str, Field(pattern=OPENS_IN_CHINESE), _at_most(1500)]
+    call_to_action: Annotated[str, Field(pattern=OPENS_IN_CHINESE), _at_most(80)]
 
 
 class IdeaDraft(BaseModel):
