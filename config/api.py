@@ -6,6 +6,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
 from apps.accounts.context import PermissionDenied
 from apps.accounts.web import API_AUTH
@@ -80,12 +81,24 @@ class MurmurAPI(NinjaAPI):
         return schema
 
 
+class ObjectBodyParser(Parser):
+    """Every JSON body of the API is an object. Ninja reads a schema's fields off anything else as attributes, so
+    an array or a scalar passed an all-optional schema as its defaults (a PUT of `[null]` was a 200); now a 400."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise ValueError("the body must be a JSON object")
+        return data
+
+
 api = MurmurAPI(
     title="Murmur API",
     version="1",
     description="Customer voice in, market analysis and copy out. Authenticate with `Authorization: Bearer <token>` "
     "(python manage.py issue_token USER --workspace NAME --role ROLE).",
     auth=API_AUTH,
+    parser=ObjectBodyParser(),
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url="/docs",

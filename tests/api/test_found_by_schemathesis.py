@@ -13,3 +13,11 @@ def test_a_question_batch_postgres_cannot_store_is_400(owner, question):
     assert response.status_code == 400, response.content
     assert "NUL" in response.json()["error"]
     assert not Job.objects.filter(kind="llm_batch").exists()
+
+
+@pytest.mark.parametrize("body", ["[null, null]", "null", "3", '"text"'])
+def test_a_body_that_is_not_an_object_is_400(owner, body):
+    """An all-optional body schema took an array or a scalar as its defaults (ninja reads fields as attributes)."""
+    response = owner.api().put("/api/v1/moderation/policy", body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]
