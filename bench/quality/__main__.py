@@ -1,6 +1,6 @@
 """`make quality`: every AI output measured on the dev sets; prints one JSON object.
 
-    python -m workers.launcher quality [--fast] [--no-llm] [--only sentiment,moderation,...]
+    python -m workers.launcher quality [--fast] [--no-llm] [--only sentiment,moderation,...] [--language zh]
 
 The launcher starts fresh embedded PostgreSQL and Redis and the default vLLM model (Qwen2.5-Coder-1.5B on
 the CPU) unless VLLM_BASE_URL points at another server, a GPU one say. Each task's figures come from
@@ -39,16 +39,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fast", action="store_true", help="the regression subset make test uses")
     parser.add_argument("--no-llm", action="store_true", help="deterministic stages only")
     parser.add_argument("--only", default="", help="comma-separated tasks (default: all)")
+    parser.add_argument("--language", default=None, help="only the rows in this language (copy_replies)")
     args = parser.parse_args(argv)
     setup_django()
     from django.conf import settings
     from django.utils import timezone
 
-    ctx = QualityContext(fast=args.fast, use_llm=not args.no_llm)
+    ctx = QualityContext(fast=args.fast, use_llm=not args.no_llm, language=args.language)
     tasks = [t for t in args.only.split(",") if t] or list(TASKS)
     result: dict[str, Any] = {"model": settings.MURMUR_LLM_MODEL if ctx.use_llm else None,
                               "llm_servers": os.environ.get("VLLM_BASE_URL", "") if ctx.use_llm else None,
-                              "fast": ctx.fast}
+                              "fast": ctx.fast, "language": ctx.language}
     started, since = time.perf_counter(), timezone.now()
     for name in tasks:
         task_started, task_since = time.perf_counter(), timezone.now()

@@ -15,10 +15,13 @@ DATA = Path(__file__).resolve().parent / "data"
 @dataclass
 class QualityContext:
     """`fast`: the regression subset `make test` runs (a seeded sample of each dev set).
-    `use_llm`: stages that need the language model run; without it only the deterministic stages do."""
+    `use_llm`: stages that need the language model run; without it only the deterministic stages do.
+    `language`: only the dev-set rows in this language, where a task supports it (copy_replies: "zh" measures
+    the Chinese briefs alone, a quarter of the run)."""
 
     fast: bool = False
     use_llm: bool = True
+    language: str | None = None
     fast_size: int = 120
     notes: list[str] = field(default_factory=list)
 

@@ -166,6 +166,9 @@ def _detection(outputs: list[dict], briefs: dict, cases: dict) -> dict[str, Any]
 
 def _generated(ctx: QualityContext, briefs: list[dict], cases: list[dict]) -> dict[str, Any]:
     briefs, cases = (ctx.sample(briefs, 6), ctx.sample(cases, 8)) if ctx.fast else (briefs, cases)
+    if ctx.language:
+        briefs = [b for b in briefs if b["language"] == ctx.language]
+        cases = [c for c in cases if c["language"] == ctx.language]
     jobs = [(_one_brief, row) for row in briefs] + [(_one_case, (i, row)) for i, row in enumerate(cases, 1)]
     # Briefs and cases go to the model concurrently, as a workspace's jobs do: the server batches them, which
     # on a CPU server is most of its throughput. Each outcome is independent, so the order does not matter.
