@@ -41,6 +41,22 @@ def test_praise_and_requests_need_their_own_kind_of_text_from_their_theme():
     assert kept == []
 
 
+@pytest.mark.parametrize(("text", "favours_another"), [
+    ("My Xiaomi lamp was brighter than this one", True),  # 5 stars in the real-model test, read as positive
+    ("BenQ screenbar has a better stand than this", True),
+    ("小米的灯比这个亮多了", True),
+    ("比你们的好用", True),
+    ("This is better than my old Xiaomi", False),
+    ("Works better than it did before the update", False),
+    ("Brighter than ever, love it", False),
+    ("这个比小米好", False),
+])
+def test_a_text_saying_another_product_is_better_is_never_praise(text, favours_another):
+    facts = evidence.TextFacts(text, "positive", "praise", 0.8, 1)
+    assert evidence.favours_another(text) is favours_another
+    assert evidence.supports(evidence.PRAISE, facts, theme_id=1) is not favours_another
+
+
 def test_a_competitor_claim_needs_texts_that_name_that_competitor():
     wrong = CompetitorFinding(name="Philips Hue", detail="d", evidence=[4, 5])
     right = CompetitorFinding(name="Philips Hue", detail="d", evidence=[4, 6])
