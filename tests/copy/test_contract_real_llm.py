@@ -41,8 +41,9 @@ def test_no_unflagged_violation_reaches_a_stored_variant_or_draft(owner, llm_bas
             for finding in [*contract.find_placeholders(variant.text),
                             *contract.find_unsupported_facts(variant.text, support),
                             *contract.find_customer_voice(variant.text, quotes)]:
-                assert (finding.kind, finding.text) in flagged or any(
-                    finding.text in text for kind, text in flagged if kind == finding.kind), (finding, variant.text)
+                # Flagged, by its kind or by a flag on the same words: each span is flagged once, so "我买了"
+                # inside a quote copied word for word carries the verbatim flag (as replies' policy flags do).
+                assert any(finding.text in text for _, text in flagged), (finding, variant.text)
         # every requested variant is stored or accounted for by a sentence in the notes
         accounted = sum(1 for n in request.notes if " failed: " in n or "was dropped" in n)
         assert request.variants.count() + accounted == 2, request.notes
