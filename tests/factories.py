@@ -108,6 +108,16 @@ def corpus_csv(extra: list[str] = ()) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+ZH_TEXTS = ["电池一晚上就没电了，太失望了", "快递盒子被压坏了，灯也摔坏了"]
+
+
+def corpus_csv_with_chinese() -> bytes:
+    """corpus_csv's 18 texts plus ZH_TEXTS at 1★ (the replies and translation tests' corpus)."""
+    lines = corpus_csv().decode().rstrip("\n").split("\n")
+    lines += [f'"{t}",1,2026-10-2{i}' for i, t in enumerate(ZH_TEXTS)]
+    return ("\n".join(lines) + "\n").encode()
+
+
 BRIEF = {"product": "Lumen reading lamp", "audience": "people who read in bed at night",
          "goal": "pre-orders of the warm light model", "channel": "ad", "tone": "warm", "variants": 3}
 

@@ -20,11 +20,10 @@ TEXTS = [
 ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
-    page = person.page
-    moderator = make_member("moderator", username="mia")
-    moderator.user.set_password("pw-for-mia-1")
+def _moderator_with_a_screened_queue(make_member, username: str, password: str):
+    """A moderator who can log in, and TEXTS imported into their workspace and screened into cases."""
+    moderator = make_member("moderator", username=username)
+    moderator.user.set_password(password)
     moderator.user.save()
     ws = moderator.workspace
     texts = CustomerText.objects.bulk_create([
@@ -32,6 +31,14 @@ def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
         for i, t in enumerate(TEXTS)])
     services.screen_subjects(ws, [services.Subject("customer_text", str(t.pk), t.text, None, "en", t.source)
                                   for t in texts])
+    return moderator
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moderator_works_the_queue_with_the_keyboard(make_member, person):
+    page = person.page
+    moderator = _moderator_with_a_screened_queue(make_member, "mia", "pw-for-mia-1")
+    ws = moderator.workspace
     assert ModerationCase.objects.filter(workspace=ws, status="pending").count() == 4
 
     person.login("mia", "pw-for-mia-1")
@@ -102,15 +109,7 @@ def test_moderator_undoes_a_decision_made_by_mistake(make_member, person):
     """Approve by mistake, see Undo on the next case's page, press it: the case is pending again, the text
     hidden from analysis as before; the undo is in the case's audit log and the offer is gone."""
     page = person.page
-    moderator = make_member("moderator", username="uma")
-    moderator.user.set_password("pw-for-uma-1")
-    moderator.user.save()
-    ws = moderator.workspace
-    texts = CustomerText.objects.bulk_create([
-        CustomerText(workspace=ws, text=t, original_text=t, content_hash=str(i), is_live=True, source="app_store")
-        for i, t in enumerate(TEXTS)])
-    services.screen_subjects(ws, [services.Subject("customer_text", str(t.pk), t.text, None, "en", t.source)
-                                  for t in texts])
+    _moderator_with_a_screened_queue(make_member, "uma", "pw-for-uma-1")
 
     person.login("uma", "pw-for-uma-1")
     person.go("/moderation/")

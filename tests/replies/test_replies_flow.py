@@ -19,14 +19,13 @@ from apps.moderation.models import ModerationCase
 from apps.replies import services
 from apps.replies.models import KnowledgeSnippet, ReplyDraft
 from tests.conftest import import_now
-from tests.factories import BATTERY, corpus_csv
+from tests.factories import BATTERY, ZH_TEXTS, corpus_csv_with_chinese
 from tests.fakes import REPLY_CLEAN_EN as CLEAN_EN
 from tests.fakes import REPLY_CLEAN_ZH as CLEAN_ZH
 from tests.fakes import RepliesScript, data_block
 
 VIOLATING = "Sorry! As compensation here is a $15 voucher for order 987654, and the fix ships tomorrow."
 RUDE = "You are absolute idiots for buying this lamp."
-ZH_TEXTS = ["电池一晚上就没电了，太失望了", "快递盒子被压坏了，灯也摔坏了"]
 
 
 @pytest.fixture
@@ -37,9 +36,7 @@ def model(fake_llm) -> RepliesScript:
 @pytest.fixture
 def texts(owner) -> dict[str, CustomerText]:
     """The analysis corpus plus two Chinese texts, and the demo's reply policy and knowledge."""
-    lines = corpus_csv().decode().rstrip("\n").split("\n")
-    lines += [f'"{t}",1,2026-10-2{i}' for i, t in enumerate(ZH_TEXTS)]
-    import_now(owner, "r.csv", ("\n".join(lines) + "\n").encode())
+    import_now(owner, "r.csv", corpus_csv_with_chinese())
     services.seed_reply_policy(owner.workspace, DEMO_REPLY_POLICY, DEMO_KNOWLEDGE)
     return {t.text: t for t in CustomerText.objects.filter(workspace=owner.workspace)}
 
