@@ -8,40 +8,22 @@
 - `find_contract_problems`: the contract every generated text keeps (apps/copy/contract.py, shared with
   replies): factual claims (services, prices, shipping, returns, warranties, durations, discounts) nothing the
   user gave supports, placeholders, a customer's voice or words posing as brand copy. Each claim once.
-- `segments`: a text cut into plain and flagged pieces, so a template can highlight claims while escaping
-  every character (no HTML is ever built from model or customer text).
-- `infer_sources`: the quotes a text visibly draws on (shared words), when the model cited none.
+- `segments`, `valid_sources`, `infer_sources`: copy's names for the helpers it shares with replies
+  (apps/corpus/highlight.py and citations.py): claims to highlight, and the quotes a text rests on.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
-from apps.corpus.tokens import content_tokens as tokens
-from apps.corpus.tokens import normalise
+from apps.corpus import citations, highlight
+from apps.corpus.tokens import fold_keeping_offsets, normalise, term_pattern
 
 from . import contract
 
-_CJK = re.compile(r"[\u2e80-\u2fdf\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _LATIN = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
-_INFLECTIONS = r"(?:s|es|er|ers|est|ed|d|ing|ly)?"
-
-
-def has_cjk(text: str) -> bool:
-    return bool(_CJK.search(text))
-
-
-def _term_pattern(term: str) -> re.Pattern[str] | None:
-    term = normalise(term).strip()
-    if not term:
-        return None
-    if has_cjk(term):
-        return re.compile(re.escape(term))
-    body = r"\s+".join(re.escape(part) for part in term.split())
-    return re.compile(rf"(?<!{_LATIN}){body}{_INFLECTIONS}(?!{_LATIN})")
 
 
 def find_banned(text: str, words: Iterable[str]) -> list[str]:
@@ -49,7 +31,7 @@ def find_banned(text: str, words: Iterable[str]) -> list[str]:
     haystack = normalise(text)
     found = []
     for word in words:
-        pattern = _term_pattern(word)
+        pattern = term_pattern(word)
         if pattern is not None and pattern.search(haystack) and word not in found:
             found.append(word)
     return found
@@ -142,23 +124,14 @@ def numbers_in(text: str) -> list[tuple[float, int, int]]:
     return found
 
 
-def _fold_offsets(text: str) -> str:
-    """A same-length, case-folded, width-normalised copy of `text`, so match offsets index the original."""
-    out = []
-    for ch in text:
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        out.append(folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
-    return "".join(out)
-
-
 def find_unsupported_claims(text: str, sources: Iterable[str], brief_facts: Iterable[str] = ()) -> list[Claim]:
     """Superlatives, guarantees and numbers in `text` that none of the `sources` (customer quotes) supports.
 
     A superlative or guarantee is supported when a source uses the same words; a number when a source or the
     user's own brief (`brief_facts`: product name, goal, key message) contains the same value."""
     source_list = [s for s in sources if s]
-    folded_sources = [_fold_offsets(s) for s in source_list]
-    haystack = _fold_offsets(text)
+    folded_sources = [fold_keeping_offsets(s) for s in source_list]
+    haystack = fold_keeping_offsets(text)
     claims: list[Claim] = []
     for kind, pattern in [*_EN_CLAIM_RE, *_ZH_CLAIM_RE]:
         for m in pattern.finditer(haystack):
@@ -166,7 +139,7 @@ def find_unsupported_claims(text: str, sources: Iterable[str], brief_facts: Iter
             if not words or any(words in s for s in folded_sources):
                 continue
             claims.append(Claim(kind, text[m.start():m.end()], m.start(), m.end(), REASONS[kind]))
-    known = {round(v, 6) for s in [*folded_sources, *(_fold_offsets(f) for f in brief_facts)]
+    known = {round(v, 6) for s in [*folded_sources, *(fold_keeping_offsets(f) for f in brief_facts)]
              for v, _, _ in numbers_in(s)}
     for value, start, end in numbers_in(haystack):
         if round(value, 6) not in known:
@@ -217,43 +190,16 @@ def _without_overlaps(claims: list[Claim]) -> list[Claim]:
 
 def segments(text: str, claims: Iterable[dict | Claim]) -> list[dict]:
     """`text` split into consecutive pieces: {"text": ..., "claim": None or the claim dict}."""
-    items = sorted((c.as_dict() if isinstance(c, Claim) else dict(c) for c in claims), key=lambda c: c["start"])
-    pieces: list[dict] = []
-    position = 0
-    for claim in items:
-        start, end = int(claim["start"]), int(claim["end"])
-        if start < position or end > len(text) or text[start:end] != claim["text"]:
-            continue  # stale offsets (the text changed): show it unflagged rather than misplaced
-        if start > position:
-            pieces.append({"text": text[position:start], "claim": None})
-        pieces.append({"text": text[start:end], "claim": claim})
-        position = end
-    if position < len(text):
-        pieces.append({"text": text[position:], "claim": None})
-    return pieces
+    return highlight.segments(text, claims, key="claim")
 
 
 # --- grounding --------------------------------------------------------------------------------------
 
-
-
 def valid_sources(cited: Iterable[int], allowed: Iterable[int]) -> list[int]:
     """The cited ids that were among the quotes shown, in citation order, without duplicates."""
-    allowed_set = set(allowed)
-    out: list[int] = []
-    for i in cited:
-        if i in allowed_set and i not in out:
-            out.append(i)
-    return out
+    return citations.shown_citations(cited, allowed)
 
 
 def infer_sources(text: str, quotes: Iterable[tuple[int, str]], limit: int = 3, min_shared: int = 2) -> list[int]:
     """Ids of the quotes sharing the most words (or Chinese character pairs) with `text`, best first."""
-    mine = tokens(text)
-    scored = []
-    for quote_id, quote in quotes:
-        shared = len(mine & tokens(quote))
-        if shared >= min_shared:
-            scored.append((shared, quote_id))
-    scored.sort(key=lambda s: (-s[0], s[1]))
-    return [quote_id for _, quote_id in scored[:limit]]
+    return citations.sharing_most_words(text, quotes, limit, min_shared)

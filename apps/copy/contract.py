@@ -18,11 +18,11 @@ length of the text (tests time them on adversarial input).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from apps.corpus.language import detect_language
+from apps.corpus.tokens import fold_keeping_offsets
 
 PLACEHOLDER = "placeholder"
 LANGUAGE = "language"
@@ -69,13 +69,8 @@ class Finding:
         return asdict(self)
 
 
-def fold(text: str) -> str:
-    """A same-length case-folded, width-normalised copy of `text`, so offsets found in it index the original."""
-    out = []
-    for ch in text or "":
-        folded = unicodedata.normalize("NFKC", ch).casefold()
-        out.append(folded if len(folded) == 1 else ch.lower() if len(ch.lower()) == 1 else ch)
-    return "".join(out)
+# One folding for every check of generated text: offsets found in the folded text index the original.
+fold = fold_keeping_offsets
 
 
 # --- language -------------------------------------------------------------------------------------------------

@@ -27,11 +27,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from apps.copy import checks as copy_checks
 from apps.copy import contract
 from apps.copy.contract import language_matches, written_in, zh_numeral_value
-from apps.corpus.tokens import content_tokens as tokens
-from apps.corpus.tokens import normalise
+from apps.corpus import citations, highlight
+from apps.corpus.tokens import fold_keeping_offsets, normalise, term_pattern
 
 ORDER_NUMBER = "order_number"
 PRICE = "price"
@@ -65,14 +64,9 @@ REASONS = {
 _L = r"[0-9A-Za-z\u00C0-\u024F]"  # what counts as "inside a word" for Latin-script matching
 
 
-# One finding type and one folding for every check of generated text (apps/copy/contract.py).
+# One finding type for every check of generated text (apps/copy/contract.py), and one folding.
 Flag = contract.Finding
-_fold = contract.fold
-
-
-def has_cjk(text: str) -> bool:
-    """Han, kana or Hangul in `text`: copy's test (apps/copy/checks.py), so both read a text alike."""
-    return copy_checks.has_cjk(text or "")
+_fold = fold_keeping_offsets
 
 
 # --- numbers ---------------------------------------------------------------------------------------------
@@ -298,19 +292,14 @@ def find_offer_flags(draft: str, allowed: Allowed) -> list[Flag]:
 
 
 def find_banned(draft: str, words: Iterable[str]) -> list[Flag]:
+    """Every occurrence of the brand voice's words to avoid, matched as copy matches them."""
     haystack = _fold(draft)
     flags = []
     for word in words:
-        term = normalise(word).strip()
-        if not term:
-            continue
-        if has_cjk(term):
-            pattern = re.compile(re.escape(term))
-        else:
-            body = r"\s+".join(re.escape(part) for part in term.split())
-            pattern = re.compile(rf"(?<!{_L}){body}(?:s|es|er|est|ed|d|ing|ly)?(?!{_L})")
-        flags += [Flag(BANNED_WORD, draft[m.start():m.end()], m.start(), m.end(), REASONS[BANNED_WORD])
-                  for m in pattern.finditer(haystack)]
+        pattern = term_pattern(word)
+        if pattern is not None:
+            flags += [Flag(BANNED_WORD, draft[m.start():m.end()], m.start(), m.end(), REASONS[BANNED_WORD])
+                      for m in pattern.finditer(haystack)]
     return flags
 
 
@@ -353,35 +342,14 @@ def language_flag(text: str, expected: str) -> Flag | None:
 
 def valid_refs(cited: Iterable[str], shown: Iterable[str]) -> list[str]:
     """The cited references ("text:12", "snippet:3", "reply:7") that were shown, in order, without repeats."""
-    allowed = set(shown)
-    out: list[str] = []
-    for ref in cited:
-        ref = str(ref).strip().lower()
-        if ref in allowed and ref not in out:
-            out.append(ref)
-    return out
+    return citations.shown_citations((str(ref).strip().lower() for ref in cited), shown)
 
 
 def infer_refs(reply: str, material: Iterable[tuple[str, str]], limit: int = 3, min_shared: int = 2) -> list[str]:
     """References of the material sharing the most words with the reply, when the model cited none."""
-    mine = tokens(reply)
-    scored = sorted(((len(mine & tokens(text)), ref) for ref, text in material), key=lambda s: (-s[0], s[1]))
-    return [ref for shared, ref in scored if shared >= min_shared][:limit]
+    return citations.sharing_most_words(reply, material, limit, min_shared)
 
 
 def segments(text: str, flags: Iterable[dict | Flag]) -> list[dict]:
     """`text` cut into consecutive pieces {"text", "flag"} so a template can highlight flags, escaping all."""
-    items = sorted((f.as_dict() if isinstance(f, Flag) else dict(f) for f in flags), key=lambda f: f["start"])
-    pieces: list[dict] = []
-    position = 0
-    for flag in items:
-        start, end = int(flag["start"]), int(flag["end"])
-        if start >= end or start < position or end > len(text) or text[start:end] != flag["text"]:
-            continue  # no span (a language flag) or stale offsets: listed, not highlighted
-        if start > position:
-            pieces.append({"text": text[position:start], "flag": None})
-        pieces.append({"text": text[start:end], "flag": flag})
-        position = end
-    if position < len(text):
-        pieces.append({"text": text[position:], "flag": None})
-    return pieces
+    return highlight.segments(text, flags, key="flag")

@@ -3,25 +3,18 @@
 - `language_matches` (copy's contract, apps/copy/contract.py): the answer is written in the target language.
 - `plausible_translation`: the answer is about as long as its source (a weak model answering "English" to a
   whole review is no translation).
-- `has_cjk`: Han, kana or Hangul in a text, to join the pieces of a long text without spaces.
 """
 
 from __future__ import annotations
 
 import re
 
-from apps.copy.checks import has_cjk as _has_cjk
 from apps.copy.contract import language_matches
 
-__all__ = ["has_cjk", "language_matches", "plausible_translation"]
+__all__ = ["language_matches", "plausible_translation"]
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
-
-
-def has_cjk(text: str) -> bool:
-    """Han, kana or Hangul in `text`: copy's test (apps/copy/checks.py), so both read a text alike."""
-    return _has_cjk(text or "")
 
 
 def _weight(text: str) -> int:

@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.copy import checks
 from apps.corpus.models import CustomerText
+from apps.corpus.tokens import has_cjk
 from apps.moderation.models import ModerationCase
 from tests.conftest import wait_for_job
 from tests.factories import corpus_csv
@@ -97,4 +98,4 @@ def test_the_chinese_re_ask_schema_is_enforced_by_the_real_server(llm_base_url):
     assert response.status_code == 200, response.text
     content = response.json()["choices"][0]["message"]["content"]
     opening = content.split('"headline"', 1)[1].lstrip(' :"')
-    assert checks.has_cjk(opening[:1]), content
+    assert has_cjk(opening[:1]), content

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from apps.accounts.models import Workspace
 from apps.corpus.language import detect_language
+from apps.corpus.tokens import has_cjk
 from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, run_in_rounds
 
 from .. import checks, contract
@@ -45,9 +46,9 @@ class Generation:
 
 def language_of(text: str, wanted: str) -> str:
     """The requested language when the script fits it; otherwise what the text is written in."""
-    if checks.has_cjk(text) == (wanted == "zh"):
+    if has_cjk(text) == (wanted == "zh"):
         return wanted
-    return detect_language(text) or ("zh" if checks.has_cjk(text) else "en")
+    return detect_language(text) or ("zh" if has_cjk(text) else "en")
 
 
 def compose(headline: str, body: str, call_to_action: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from apps.accounts.models import Workspace
 from apps.corpus.models import CustomerText
+from apps.corpus.tokens import content_tokens, normalise
 from apps.insights import selectors as insights
 from apps.insights.models import InsightKind
 from apps.moderation.selectors import analysable_texts
 from apps.search.selectors import semantic_search
 
-from .. import checks
 from .brief import Brief
 
 QUOTES_IN_PROMPT = 8
@@ -28,7 +28,7 @@ def ground(workspace: Workspace, brief: Brief) -> dict:
     quotes: list[dict] = []
     seen: set[str] = set()
     for hit in hits:
-        key = checks.normalise(hit.text.text)[:120]
+        key = normalise(hit.text.text)[:120]
         if hit.text.pk in allowed and key not in seen:
             seen.add(key)
             quotes.append(_quote(hit.text, round(hit.score, 4)))
@@ -56,8 +56,8 @@ def _themes_for(workspace: Workspace, query: str, cleared) -> tuple[list[dict], 
         return [], []
     kinds = (InsightKind.PRAISE, InsightKind.PAIN_POINT, InsightKind.FEATURE_REQUEST, InsightKind.OPPORTUNITY)
     items = [i for i in insights.insights(run) if i.kind in kinds and i.evidence]
-    wanted = checks.tokens(query)
-    items.sort(key=lambda i: (-len(wanted & checks.tokens(f"{i.title} {i.detail}")), kinds.index(i.kind),
+    wanted = content_tokens(query)
+    items.sort(key=lambda i: (-len(wanted & content_tokens(f"{i.title} {i.detail}")), kinds.index(i.kind),
                               i.position))
     chosen = items[:THEMES_IN_PROMPT]
     cleared_ids = set(cleared.filter(pk__in={e for i in chosen for e in i.evidence}).values_list("pk", flat=True))

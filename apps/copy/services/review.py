@@ -10,10 +10,10 @@ from collections import defaultdict
 from django.utils import timezone
 
 from apps.corpus.models import ModerationStatus
+from apps.corpus.tokens import content_tokens, has_cjk, normalise
 from apps.moderation.reviewed import HISTORY_KEPT as HISTORY_KEPT  # one rule for both apps; re-exported
 from apps.moderation.services import explain_status
 
-from .. import checks
 from ..models import CopyVariant
 from .brief import brief_of
 from .claims import claims_for
@@ -44,10 +44,10 @@ def calls_to_action_asked(goal: str, call_to_action: str) -> list[str]:
     """The variant's call to action when it asks for what the brief's goal asks for ("Pre-order now" for the
     goal "pre-orders of the new model"; "立即预售" for "双十一预售"): copy is not spam for asking that. A call to
     action sharing no word stem with the goal ("Click here") earns no allowance."""
-    goal_words = {w[:5] for w in re.findall(r"[a-z]{4,}", checks.normalise(goal))}
-    cta_words = {w[:5] for w in re.findall(r"[a-z]{4,}", checks.normalise(call_to_action))}
+    goal_words = {w[:5] for w in re.findall(r"[a-z]{4,}", normalise(goal))}
+    cta_words = {w[:5] for w in re.findall(r"[a-z]{4,}", normalise(call_to_action))}
     shared = bool(goal_words & cta_words) or bool(
-        {b for b in checks.tokens(goal) if checks.has_cjk(b)} & {b for b in checks.tokens(call_to_action)})
+        {b for b in content_tokens(goal) if has_cjk(b)} & {b for b in content_tokens(call_to_action)})
     return [call_to_action.strip()] if call_to_action.strip() and shared else []
 
 

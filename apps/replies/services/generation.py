@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from apps.accounts.models import Workspace
 from apps.copy import contract
 from apps.corpus.models import CustomerText
+from apps.corpus.tokens import has_cjk, normalise
 from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, run_in_rounds
 from apps.translation.services.languages import language_name, reply_language
 
@@ -78,9 +79,9 @@ class Generation:
 def with_sign_off(body: str, sign_off: str, language: str) -> str:
     """The policy's sign-off ends every reply in its script; in another language the model translates it."""
     sign_off = sign_off.strip()
-    if not body or not sign_off or checks.normalise(sign_off) in checks.normalise(body):
+    if not body or not sign_off or normalise(sign_off) in normalise(body):
         return body
-    if checks.has_cjk(sign_off) != (language == "zh"):
+    if has_cjk(sign_off) != (language == "zh"):
         return body
     return f"{body.rstrip()}\n\n{sign_off}"
 

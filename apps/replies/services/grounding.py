@@ -11,6 +11,7 @@ from apps.accounts.models import Workspace
 from apps.copy.selectors import brand_voice as copy_brand_voice
 from apps.corpus.models import CustomerText
 from apps.corpus.selectors import TextFilters
+from apps.corpus.tokens import content_tokens
 from apps.embeddings.backends import get_backend
 from apps.embeddings.models import TextEmbedding
 from apps.moderation.selectors import analysable_texts
@@ -62,7 +63,7 @@ def embed_snippets(workspace: Workspace, snippets: list[KnowledgeSnippet]) -> No
 
 def rank_snippets(workspace: Workspace, snippets: list[KnowledgeSnippet], text: str, vector) -> list[KnowledgeSnippet]:
     """The snippets nearest the text in meaning (cosine of the stored vectors), nudged by shared words."""
-    words = checks.tokens(text)
+    words = content_tokens(text)
     query = np.asarray(vector, dtype=np.float32) if vector is not None else None
     scored = []
     for snippet in snippets:
@@ -71,7 +72,7 @@ def rank_snippets(workspace: Workspace, snippets: list[KnowledgeSnippet], text: 
             other = np.asarray(snippet.embedding, dtype=np.float32)
             if other.shape == query.shape:
                 score = float(np.dot(query, other))
-        score += min(0.3, 0.1 * len(words & checks.tokens(f"{snippet.title} {snippet.body}")))
+        score += min(0.3, 0.1 * len(words & content_tokens(f"{snippet.title} {snippet.body}")))
         if score >= SNIPPET_MIN_SCORE:
             scored.append((score, snippet))
     scored.sort(key=lambda s: (-s[0], s[1].pk))

@@ -18,6 +18,7 @@ from apps.accounts.permissions import ANALYZE, VIEW
 from apps.core.errors import NotFound
 from apps.corpus.models import CustomerText
 from apps.corpus.selectors import get_text, texts_by_ids
+from apps.corpus.tokens import has_cjk
 from apps.jobs import services as jobs
 from apps.jobs.models import Job
 from apps.llm.gateway import LLMCancelled, LLMRequest, LLMResult, get_gateway, run_in_rounds
@@ -80,7 +81,7 @@ def split_for_translation(text: str, size: int = TRANSLATE_PIECE_CHARS) -> list[
                 current = ""
             pieces.append(sentence[:size])
             sentence = sentence[size:]
-        joiner = "" if not current or checks.has_cjk(current[-1:]) else " "
+        joiner = "" if not current or has_cjk(current[-1:]) else " "
         if len(current) + len(joiner) + len(sentence) > size:
             pieces.append(current)
             current = sentence
