@@ -6,13 +6,13 @@ The request schemas shared with replies' drafting (FiltersIn, ReplyJobAccepted) 
 
 from __future__ import annotations
 
-from datetime import date
 from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from apps.corpus.apis import TextFilterParams
 from apps.corpus.selectors import TextFilters
 from apps.llm.interactive import interactive_llm
 
@@ -22,13 +22,9 @@ from .models import LANGUAGES
 router = Router(tags=["replies"])
 
 
-class FiltersIn(Schema):
-    date_from: date | None = None
-    date_to: date | None = None
-    rating: int | None = None
-    source: str | None = None
-    language: str | None = None
-    product: str | None = None
+class FiltersIn(TextFilterParams):
+    """The texts page's filters (corpus), plus the latest analysis's sentiment and theme."""
+
     sentiment: str | None = None
     theme: int | None = None
 
