@@ -144,7 +144,7 @@ def find_unsupported_claims(text: str, sources: Iterable[str], brief_facts: Iter
     for value, start, end in numbers_in(haystack):
         if round(value, 6) not in known:
             claims.append(Claim(NUMBER, text[start:end], start, end, REASONS[NUMBER]))
-    return _without_overlaps(claims)
+    return highlight.without_overlaps(claims)
 
 
 def find_contract_problems(text: str, support: contract.Support, customer_texts: Iterable[str] = (),
@@ -165,25 +165,15 @@ def merge_claims(*groups: Iterable[Claim], seen: set | None = None) -> list[Clai
     # A contract finding (an unsupported fact such as "30-day returns", a placeholder, a customer's words) says
     # more than a bare number or superlative inside it: where they overlap, the finding's flag is kept,
     # whichever starts first.
-    findings = _without_overlaps([c for c in claims if c.kind not in _HEURISTIC_KINDS])
+    findings = highlight.without_overlaps([c for c in claims if c.kind not in _HEURISTIC_KINDS])
     heuristic = [c for c in claims if c.kind in _HEURISTIC_KINDS
                  and not any(c.start < f.end and f.start < c.end for f in findings)]
     kept = []
-    for claim in sorted([*findings, *_without_overlaps(heuristic)], key=lambda c: c.start):
+    for claim in sorted([*findings, *highlight.without_overlaps(heuristic)], key=lambda c: c.start):
         key = ("text", claim.kind, " ".join(normalise(claim.text).split()))
         if key in seen and claim.kind not in contract.FACT_KINDS:
             continue
         seen.add(key)
-        kept.append(claim)
-    return kept
-
-
-def _without_overlaps(claims: list[Claim]) -> list[Claim]:
-    """Sorted by position; where two claims overlap the longer one wins (e.g. "100%" over "100")."""
-    kept: list[Claim] = []
-    for claim in sorted(claims, key=lambda c: (c.start, -(c.end - c.start))):
-        if kept and claim.start < kept[-1].end:
-            continue
         kept.append(claim)
     return kept
 

@@ -1,10 +1,29 @@
-"""A text cut into plain and flagged pieces, so a template can highlight findings (unsupported claims, policy
-flags) while escaping every character: no HTML is ever built from model or customer text."""
+"""Findings in a text (unsupported claims, policy flags): one per character, and the text cut into plain and
+flagged pieces so a template can highlight them while escaping every character (no HTML is ever built from
+model or customer text)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+
+class Span(Protocol):
+    start: int
+    end: int
+
+
+S = TypeVar("S", bound=Span)
+
+
+def without_overlaps(spans: Iterable[S]) -> list[S]:
+    """The spans by position; where two overlap the longer one is kept ("100%" over "100"), so a page
+    highlights each character once."""
+    kept: list[S] = []
+    for span in sorted(spans, key=lambda s: (s.start, -(s.end - s.start))):
+        if not kept or span.start >= kept[-1].end:
+            kept.append(span)
+    return kept
 
 
 def segments(text: str, findings: Iterable[Any], key: str) -> list[dict]:

@@ -319,12 +319,7 @@ def check_draft(draft: str, allowed: Allowed) -> list[Flag]:
         taken.append((flag.start, flag.end))
     flags += [f for f in find_contract_flags(draft, allowed)
               if f.kind == contract.PLACEHOLDER or not taken.overlaps(f.start, f.end)]
-    kept: list[Flag] = []
-    for flag in sorted(flags, key=lambda f: (f.start, -(f.end - f.start))):
-        if kept and flag.start < kept[-1].end:
-            continue
-        kept.append(flag)
-    return kept
+    return highlight.without_overlaps(flags)
 
 
 # --- language ---------------------------------------------------------------------------------------------

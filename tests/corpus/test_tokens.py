@@ -56,3 +56,11 @@ def test_highlight_skips_empty_and_stale_spans_and_names_the_key():
     pieces = highlight.segments("We give $15 back.", findings, key="claim")
     assert [p["text"] for p in pieces] == ["We give ", "$15", " back."]
     assert pieces[1]["claim"]["kind"] == "price" and pieces[0]["claim"] is None
+
+
+def test_of_overlapping_spans_the_longer_is_kept_and_order_is_by_position():
+    from apps.copy.contract import Finding
+
+    spans = [Finding("number", "100", 10, 13, ""), Finding("guarantee", "100%", 10, 14, ""),
+             Finding("superlative", "best", 0, 4, ""), Finding("number", "4", 13, 14, "")]
+    assert [s.text for s in highlight.without_overlaps(spans)] == ["best", "100%"]
