@@ -21,6 +21,9 @@ MODULES = (
     "apps.replies.checks",
     "apps.copy.checks",
     "apps.copy.contract",
+    "apps.corpus.tokens",
+    "apps.insights.comparisons",
+    "apps.insights.evidence",
 )
 N = 20_000
 ADVERSARIAL = {
@@ -51,6 +54,9 @@ ADVERSARIAL = {
     "zh-road-digits": "路1" * (N // 2),
     "zh-intros": "我叫张" * (N // 3),
     "id-digits": "11010119900307" * (N // 14),
+    # Shapes of a comparison this product loses (insights.comparisons): comparatives, then almost "than this".
+    "comparatives": "brighter faster than " * (N // 21),
+    "zh-comparisons": "比这个" * (N // 3),
 }
 LIMIT_S = 0.5
 
@@ -84,7 +90,7 @@ def _scan(pattern: re.Pattern[str], text: str) -> int:
 
 def test_the_collection_sees_every_module_and_the_formerly_slow_patterns():
     modules = {path.split(".", 3)[2] for path in PATTERNS}
-    assert modules == {"redaction", "detectors", "checks", "contract"}
+    assert modules == {"redaction", "detectors", "checks", "contract", "tokens", "comparisons", "evidence"}
     for path in ("apps.corpus.redaction.EMAIL", "apps.replies.checks._LINK_RE", "apps.corpus.redaction.PHONE"):
         assert path in PATTERNS
     # Every personal-data detector's pattern is run here (they sit in a tuple of rows).

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .comparisons import favours_another
+
 PAIN, PRAISE, REQUEST, COMPETITOR, OPPORTUNITY, IDEA = (
     "pain_point", "praise", "feature_request", "competitor", "opportunity", "product_idea")
 
@@ -54,13 +56,6 @@ _PRESENT = re.compile(
     r"features|includes|thanks to|built-in|existing|current|already)\b",
     re.IGNORECASE,
 )
-# A comparison that this product loses: "<something> was brighter than this (one)", "a better stand than ours",
-# "比这个好", "比你们的亮". Bounded: one comparative word, then "than" and the pronoun.
-_FAVOURS_ANOTHER = re.compile(
-    r"\b(?:better|\w{2,20}er|more \w{2,20}|less \w{2,20})(?:\s+\w{1,20}){0,2}\s+than\s+"
-    r"(?:this|these|ours|yours|mine)\b"
-    r"|比(?:这个|这款|这台|你们的?|你家的?)[^，。！？,.!?]{0,6}(?:好|强|亮|便宜|耐用)",
-    re.IGNORECASE)
 _NEGATION = re.compile(r"\b(no|not|lacks?|lacking|without|missing|never|yet|n't)\b", re.IGNORECASE)
 
 
@@ -118,12 +113,6 @@ def is_pain(facts: TextFacts) -> bool:
 def is_praise(facts: TextFacts) -> bool:
     mixed_praise = facts.sentiment == "mixed" and facts.intent == "praise"  # "great sound, weak battery"
     return _clear(facts) and (facts.sentiment == "positive" or mixed_praise) and not favours_another(facts.text)
-
-
-def favours_another(text: str) -> bool:
-    """The text says something else is better than this product ("My Xiaomi lamp was brighter than this one",
-    5 stars and read as positive): whatever its rating, it praises the other product, never this one."""
-    return _FAVOURS_ANOTHER.search(text) is not None
 
 
 def names(text: str, name: str) -> bool:

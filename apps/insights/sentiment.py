@@ -11,7 +11,8 @@ hand-labelled seeds shipped with the app (`sentiment_seed/`, see docs/DATA.md) a
 analysts' corrections, which weigh more than a seed because they are that workspace's own ground truth.
 
 A star rating is evidence too: it decides when the text agrees or says little, and a text that clearly
-contradicts its rating (5 stars, "stopped working after a week") is marked mixed. Every verdict carries
+contradicts its rating (5 stars, "stopped working after a week") is marked mixed, and so, at low confidence, is
+a positive text that says another product is better (`comparisons.py`). Every verdict carries
 the method that produced it and a confidence, so pages can say "low confidence" instead of pretending.
 """
 
@@ -29,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .comparisons import favours_another
+
 SEED_DIR = Path(__file__).resolve().parent / "sentiment_seed"
 ENCODER = "use-multilingual"
 CLASSES = ("negative", "neutral", "positive")
@@ -41,6 +44,7 @@ LOW_CONFIDENCE = 0.7
 CONTRADICTION = 0.75  # the text must be this sure to overrule its star rating (then: mixed)
 NEUTRAL_MARGIN = 0.45  # neutral must beat the likelier polarity by this much
 NGRAM_WEIGHT = 2.0  # see SentimentModel._combined
+COMPARISON = 0.6  # the confidence of "mixed" for a positive text that says another product is better
 
 POSITIVE_ZH = ("好用", "喜欢", "满意", "不错", "推荐", "很棒", "完美", "舒服", "漂亮", "值得", "给力", "方便", "好看",
                "惊喜", "赞", "清晰", "稳定", "耐用", "好评", "真香", "物超所值", "性价比高", "回购", "超值", "开心",
@@ -288,5 +292,15 @@ def says_enough(text: str) -> bool:
 
 def classify_sentiment(model: SentimentModel, texts: Sequence[str],
                        ratings: Sequence[int | None]) -> list[SentimentVerdict]:
-    return [verdict_from(p, r, says_enough=says_enough(t))
+    return [_unless_another_wins(t, verdict_from(p, r, says_enough=says_enough(t)))
             for t, p, r in zip(texts, model.probabilities(texts), ratings, strict=True)]
+
+
+def _unless_another_wins(text: str, verdict: SentimentVerdict) -> SentimentVerdict:
+    """A positive verdict on a text that says another product is better ("My Xiaomi lamp was brighter than this
+    one", 5 stars) becomes mixed, at low confidence: its stars or warm words praise the other product, and a
+    page should not show it as confident praise of this one (nor the model's labelling skip it)."""
+    if verdict.sentiment != "positive" or not favours_another(text):
+        return verdict
+    return SentimentVerdict("mixed", round(verdict.score / 2, 3), round(min(verdict.confidence, COMPARISON), 3),
+                            verdict.method)

@@ -4,7 +4,8 @@ Figures: polar accuracy (texts labelled positive or negative; answering neutral 
 accuracy over every label, accuracy where the classifier is confident, the share marked low confidence, the
 VADER baseline (compound >= 0 is positive, as the issue measured it) and the old Chinese lexicon, intent
 accuracy, throughput of the classifier path, accuracy on the texts not reviewed before and after an analyst
-reviews 50, and (with the model) accuracy on the least confident texts before and after the model labels them.
+reviews 50, (with the model) accuracy on the least confident texts before and after the model labels them, and
+how comparisons with another product are read (`sentiment_comparisons.jsonl`).
 """
 
 from __future__ import annotations
@@ -83,6 +84,25 @@ def _language_figures(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return figures
 
 
+def _comparisons(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Texts comparing this product with another, mostly under 4 or 5 stars: where the other one wins ("my old
+    lamp was brighter than this one") no verdict may be positive; where this one wins ("nothing is brighter
+    than this") it stays positive. Plus the comparison detector's recall and precision on its own."""
+    from apps.insights.classify import classify_many
+    from apps.insights.comparisons import favours_another
+    from apps.insights.sentiment import base_model
+
+    signals = classify_many(base_model(), [r["text"] for r in rows], [r.get("rating") for r in rows])
+    losing = [s for r, s in zip(rows, signals, strict=True) if r["another_wins"]]
+    winning = [s for r, s in zip(rows, signals, strict=True) if not r["another_wins"]]
+    detected = [favours_another(r["text"]) for r in rows]
+    hits = sum(d and r["another_wins"] for d, r in zip(detected, rows, strict=True))
+    return {"n": len(rows), "another_wins": len(losing),
+            "another_wins_shown_positive": ratio(sum(s.sentiment == "positive" for s in losing), len(losing)),
+            "this_wins_kept_positive": ratio(sum(s.sentiment == "positive" for s in winning), len(winning)),
+            "detector_recall": ratio(hits, len(losing)), "detector_precision": ratio(hits, sum(detected))}
+
+
 def _corrections_experiment(rows: list[dict[str, Any]], draws: int = 5) -> dict[str, Any]:
     """An analyst reviews 50 texts of a workspace and sets each one's true sentiment (a correction where the
     classifier was wrong, a confirmation where it was right); accuracy on the texts not reviewed, before and
@@ -148,6 +168,7 @@ def evaluate(ctx: QualityContext) -> dict[str, Any]:
     # (films, books, music, places) and Chinese shoppers' reviews, where the seeds' product-review style helps less.
     for name, file in EXTRA_SETS.items():
         figures[name] = _language_figures(name, ctx.sample(load_jsonl(file), 150))
+    figures["comparisons"] = _comparisons(load_jsonl("sentiment_comparisons.jsonl"))
     if not ctx.fast:
         # One product's workspace (the reports dev set: one pair of earbuds), where corrections teach the
         # workspace's own vocabulary; and the mixed-domain sentiment sets, where they have less to teach.

@@ -50,6 +50,15 @@ def test_praise_and_requests_need_their_own_kind_of_text_from_their_theme():
     ("Works better than it did before the update", False),
     ("Brighter than ever, love it", False),
     ("这个比小米好", False),
+    ("It doesn't get better than this for the price.", False),  # a negated subject: praise
+    ("Nothing is brighter than this lamp", False),
+    ("没有比这个更好的了", False),
+    ("I'd rather keep it than this old one", False),  # "rather" is no comparative
+    ("Happier than this time last year", False),  # "this" is a time
+    ("The old one was much slower than this", False),  # this product wins
+    ("My old phone took better photos than this one.", True),
+    ("my cheap no-name earbuds sound better than these", True),  # "no-name" negates nothing
+    ("之前买的杂牌都比这个耐用", True),
 ])
 def test_a_text_saying_another_product_is_better_is_never_praise(text, favours_another):
     facts = evidence.TextFacts(text, "positive", "praise", 0.8, 1)

@@ -63,6 +63,27 @@ def test_a_text_that_contradicts_its_rating_is_mixed():
     assert (verdict.sentiment, verdict.method) == ("mixed", "rating+text")
 
 
+@pytest.mark.parametrize("text", ["My Xiaomi lamp was brighter than this one", "小米的灯比这个亮多了"])
+def test_five_stars_for_a_comparison_this_product_loses_is_never_positive(text):
+    """CI's real-model analysis stored "My Xiaomi lamp was brighter than this one" (5 stars) as positive. Where
+    the words alone do not contradict the stars, the comparison makes it mixed, at low confidence."""
+    verdict = one(text, 5)
+    assert verdict.sentiment == "mixed", verdict
+    assert verdict.method == "rating+text" or verdict.confidence < LOW_CONFIDENCE, verdict
+    assert one(text).sentiment in ("negative", "mixed"), one(text)
+
+
+def test_the_comparison_rule_turns_a_confident_rating_into_low_confidence_mixed():
+    verdict = one("My Xiaomi lamp was brighter than this one", 5)
+    assert (verdict.sentiment, verdict.method) == ("mixed", "rating") and verdict.confidence < LOW_CONFIDENCE
+
+
+def test_a_comparison_this_product_wins_stays_positive():
+    for text in ("It doesn't get better than this for the price.", "Much brighter than my old Xiaomi lamp"):
+        verdict = one(text, 5)
+        assert (verdict.sentiment, verdict.method) == ("positive", "rating"), (text, verdict)
+
+
 def test_neutral_only_when_the_evidence_is_balanced():
     assert verdict_from({"negative": 0.1, "neutral": 0.2, "positive": 0.7}, None).sentiment == "positive"
     split = verdict_from({"negative": 0.45, "neutral": 0.1, "positive": 0.45}, None)

@@ -43,6 +43,12 @@ def test_the_second_registers_hold_too(figures, name, baseline):
     assert got["confidently_wrong_share"] <= FLOORS["confidently_wrong"], got
 
 
+def test_a_comparison_this_product_loses_is_never_positive(figures):
+    got = figures["comparisons"]
+    assert got["another_wins_shown_positive"] <= FLOORS["comparison_positive"], got
+    assert got["this_wins_kept_positive"] >= FLOORS["comparison_kept"], got
+
+
 def test_intent(figures):
     assert figures["en"]["intent_accuracy"] >= FLOORS["intent"], figures["en"]
     assert figures["zh"]["intent_accuracy"] >= FLOORS["intent"], figures["zh"]
@@ -50,4 +56,5 @@ def test_intent(figures):
 
 # Measured on this subset (2026-12-01, with the snippets/shopping seed batches): en 0.861, zh 0.910, en_snippets
 # 0.840, zh_shopping 0.940; confidently wrong 0.089 / 0.067 / 0.061 / 0.030; intent 0.75 / 0.87.
-FLOORS = {"en": 0.82, "zh": 0.86, "en_snippets": 0.80, "zh_shopping": 0.90, "intent": 0.68, "confidently_wrong": 0.12}
+FLOORS = {"en": 0.82, "zh": 0.86, "en_snippets": 0.80, "zh_shopping": 0.90, "intent": 0.68, "confidently_wrong": 0.12,
+          "comparison_positive": 0.1, "comparison_kept": 0.8}
