@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .sentiment import SentimentModel, classify_sentiment
+from .sentiment import ReadsSentiment, classify_sentiment
 
 FEATURE_CUES = re.compile(
     r"\b(?:please (?:add|make|let|bring|support|include|consider)|would love|i'?d love|wish (?:it|there|you|they)|"
@@ -44,7 +44,7 @@ def intent_of(text: str, sentiment: str) -> str:
     return {"negative": "complaint", "positive": "praise", "mixed": "complaint"}.get(sentiment, "other")
 
 
-def classify_many(model: SentimentModel, texts: Sequence[str], ratings: Sequence[int | None]) -> list[TextSignals]:
+def classify_many(model: ReadsSentiment, texts: Sequence[str], ratings: Sequence[int | None]) -> list[TextSignals]:
     verdicts = classify_sentiment(model, texts, ratings)
     return [TextSignals(sentiment=v.sentiment, score=v.score, confidence=v.confidence, method=v.method,
                         intent=intent_of(text, v.sentiment))

@@ -13,13 +13,14 @@ from apps.corpus.models import CustomerText
 from apps.corpus.selectors import texts_by_ids
 
 from .models import AnalysisRun, Insight, TextAnalysis, Theme, ThemeSnapshot
-from .sentiment import LOW_CONFIDENCE, LabelledText, SentimentModel, base_model, model_with_corrections
+from .sentiment import LOW_CONFIDENCE, LabelledText, ReadsSentiment, base_model
+from .workspace_sentiment import WorkspaceSentimentModel
 
 SENTIMENTS = ("positive", "neutral", "mixed", "negative")
 _models_lock = threading.Lock()
 # The most recently used workspaces' retrained classifiers (a few MB each): bounded, so a process serving
 # many workspaces does not keep one per workspace forever.
-_workspace_models: OrderedDict[int, tuple[tuple, SentimentModel]] = OrderedDict()
+_workspace_models: OrderedDict[int, tuple[tuple, WorkspaceSentimentModel]] = OrderedDict()
 MAX_CACHED_WORKSPACE_MODELS = 16
 
 
@@ -123,9 +124,9 @@ def sentiment_corrections(workspace: Workspace) -> list[LabelledText]:
     return [LabelledText(text, sentiment) for text, sentiment in rows]
 
 
-def sentiment_model_for(workspace: Workspace) -> SentimentModel:
-    """The shipped classifier, retrained with this workspace's corrections when it has any (cached per
-    process until the corrections change)."""
+def sentiment_model_for(workspace: Workspace) -> ReadsSentiment:
+    """The shipped classifier, taught by this workspace's corrections when it has any (`workspace_sentiment`;
+    cached per process until the corrections change)."""
     corrected = TextAnalysis.objects.filter(workspace=workspace, corrected_fields__contains=["sentiment"])
     stats = corrected.aggregate(n=Count("pk"), last=Max("corrected_at"))
     key = (stats["n"], stats["last"])
@@ -136,7 +137,7 @@ def sentiment_model_for(workspace: Workspace) -> SentimentModel:
         if cached and cached[0] == key:
             _workspace_models.move_to_end(workspace.pk)
             return cached[1]
-    model = model_with_corrections(sentiment_corrections(workspace))
+    model = WorkspaceSentimentModel(sentiment_corrections(workspace))
     with _models_lock:
         _workspace_models[workspace.pk] = (key, model)
         _workspace_models.move_to_end(workspace.pk)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +36,7 @@ from .comparisons import favours_another
 SEED_DIR = Path(__file__).resolve().parent / "sentiment_seed"
 ENCODER = "use-multilingual"
 CLASSES = ("negative", "neutral", "positive")
-FEATURES_VERSION = 2  # bump when `_features` changes
+FEATURES_VERSION = 2  # bump when `dense_features` changes
 MODEL_VERSION = 1  # bump when SentimentModel's training changes (the fitted base model is cached on disk)
 CORRECTION_WEIGHT = 2.0  # one analyst's correction counts as much as two seeds (more overfits hard texts)
 # Below this a verdict is shown as "low confidence" (and is first in line for the model's label). On the dev
@@ -109,7 +110,7 @@ def lexicon_features(text: str) -> list[float]:
     return [scores["compound"], scores["pos"], scores["neg"], scores["neu"]]
 
 
-def _features(texts: Sequence[str]) -> np.ndarray:
+def dense_features(texts: Sequence[str]) -> np.ndarray:
     from apps.embeddings.backends import get_backend
 
     clipped = [t[:2000] for t in texts]  # the sentence encoder reads the start; bounded work per text
@@ -134,8 +135,15 @@ def ngrams(text: str) -> list[str]:
     return grams + words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
+class ReadsSentiment(Protocol):
+    """What classification needs of a model: the shipped SentimentModel, or a workspace's
+    (`workspace_sentiment.WorkspaceSentimentModel`)."""
+
+    def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]: ...
+
+
 class SentimentModel:
-    """Logistic regression over `_features` and n-gram TF-IDF. Thread-safe for prediction."""
+    """Logistic regression over `dense_features` and n-gram TF-IDF. Thread-safe for prediction."""
 
     def __init__(self, examples: Sequence[LabelledText], features: np.ndarray | None = None):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -152,7 +160,7 @@ class SentimentModel:
         # A calibrated RBF SVM was within a point or two on the dev sets, 5x slower to predict, and its
         # probabilities bunched between 0.7 and 0.9: logistic regression's spread makes a useful confidence.
         self._model = LogisticRegression(C=4.0, max_iter=5000, class_weight="balanced")
-        dense = _features(texts) if features is None else features
+        dense = dense_features(texts) if features is None else features
         self._model.fit(self._combined(texts, dense), labels, sample_weight=np.array([e.weight for e in examples]))
         self._lock = threading.Lock()
 
@@ -171,9 +179,13 @@ class SentimentModel:
         return sparse.hstack([sparse.csr_matrix(dense), self._ngrams.transform(texts) * NGRAM_WEIGHT]).tocsr()
 
     def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        return self.probabilities_from(texts, dense_features(texts)) if texts else []
+
+    def probabilities_from(self, texts: Sequence[str], dense: np.ndarray) -> list[dict[str, float]]:
+        """As `probabilities`, with the texts' `dense_features` already computed (two models, one encoding)."""
         if not texts:
             return []
-        features = self._combined(texts, _features(texts))
+        features = self._combined(texts, dense)
         with self._lock:
             probs = self._model.predict_proba(features)
         order = list(self._model.classes_)
@@ -211,7 +223,7 @@ def _seeds_with_features() -> tuple[list[LabelledText], np.ndarray]:
         features = np.load(path)
         if features.shape[0] == len(seeds):
             return seeds, features
-    features = _features([s.text for s in seeds])  # ~4k sentences: seconds; every worker would repeat it
+    features = dense_features([s.text for s in seeds])  # ~4k sentences: seconds; every worker would repeat it
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp.npy")
     np.save(partial, features)
@@ -254,7 +266,7 @@ def model_with_corrections(corrections: Sequence[LabelledText]) -> SentimentMode
         return base_model()
     seeds, features = _seed_data()
     weighted = [LabelledText(c.text, c.sentiment, CORRECTION_WEIGHT) for c in corrections]
-    return SentimentModel(seeds + weighted, np.vstack([features, _features([c.text for c in weighted])]))
+    return SentimentModel(seeds + weighted, np.vstack([features, dense_features([c.text for c in weighted])]))
 
 
 def verdict_from(probs: dict[str, float], rating: int | None, *, says_enough: bool = True) -> SentimentVerdict:
@@ -290,7 +302,7 @@ def says_enough(text: str) -> bool:
     return len(_WORD.findall(text.lower())) >= 3 or sum(len(run) for run in _CJK_RUN.findall(text)) >= 5
 
 
-def classify_sentiment(model: SentimentModel, texts: Sequence[str],
+def classify_sentiment(model: ReadsSentiment, texts: Sequence[str],
                        ratings: Sequence[int | None]) -> list[SentimentVerdict]:
     return [_unless_another_wins(t, verdict_from(p, r, says_enough=says_enough(t)))
             for t, p, r in zip(texts, model.probabilities(texts), ratings, strict=True)]

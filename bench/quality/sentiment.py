@@ -103,24 +103,27 @@ def _comparisons(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "detector_recall": ratio(hits, len(losing)), "detector_precision": ratio(hits, sum(detected))}
 
 
-def _corrections_experiment(rows: list[dict[str, Any]], draws: int = 5) -> dict[str, Any]:
+def _corrections_experiment(rows: list[dict[str, Any]], draws: int = 10) -> dict[str, Any]:
     """An analyst reviews 50 texts of a workspace and sets each one's true sentiment (a correction where the
     classifier was wrong, a confirmation where it was right); accuracy on the texts not reviewed, before and
     after the workspace's classifier trains on them. Averaged over `draws` random samples."""
-    from apps.insights.sentiment import LabelledText, base_model, model_with_corrections
+    from apps.insights.sentiment import LabelledText, base_model
+    from apps.insights.workspace_sentiment import WorkspaceSentimentModel
 
     rows = [r for r in rows if r.get("sentiment") in (*POLAR, "neutral")]
     texts = [r["text"] for r in rows]
     before = [max(p, key=p.get) for p in base_model().probabilities(texts)]
-    accuracy_before, accuracy_after = [], []
+    accuracy_before, accuracy_after, layers = [], [], 0
     for draw in range(draws):
         reviewed = set(random.Random(draw).sample(range(len(rows)), min(CORRECTIONS, len(rows) // 2)))
-        model = model_with_corrections([LabelledText(texts[i], rows[i]["sentiment"]) for i in sorted(reviewed)])
+        model = WorkspaceSentimentModel([LabelledText(texts[i], rows[i]["sentiment"]) for i in sorted(reviewed)])
+        layers += model.layer is not None
         rest = [i for i in range(len(rows)) if i not in reviewed]
         after = [max(p, key=p.get) for p in model.probabilities([texts[i] for i in rest])]
         accuracy_before.append(sum(before[i] == rows[i]["sentiment"] for i in rest) / len(rest))
         accuracy_after.append(sum(a == rows[i]["sentiment"] for a, i in zip(after, rest, strict=True)) / len(rest))
     return {"texts": len(rows), "reviewed": min(CORRECTIONS, len(rows) // 2), "draws": draws,
+            "draws_with_a_convention_layer": layers,
             "accuracy_before": round(sum(accuracy_before) / draws, 4),
             "accuracy_after": round(sum(accuracy_after) / draws, 4)}
 

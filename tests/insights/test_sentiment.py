@@ -113,3 +113,35 @@ def test_corrections_move_the_model():
     before = base_model().probabilities([text])[0]["positive"]
     after = model_with_corrections(corrections).probabilities([text])[0]["positive"]
     assert after > before
+
+
+def test_a_workspace_convention_in_the_corrections_is_learnt_and_lifts_the_rest():
+    """The earbuds workspace of the reports dev set: its analysts call feature requests neutral. After 50
+    corrections the texts not reviewed are read better than by the shipped model (measured: 0.777 -> 0.81 over
+    ten draws in make quality); this draw must show the layer and a gain."""
+    import random
+
+    from apps.insights.workspace_sentiment import WorkspaceSentimentModel
+    from bench.quality.common import load_jsonl
+
+    rows = [r for r in load_jsonl("reports.jsonl") if r["sentiment"] in CLASSES]
+    reviewed = set(random.Random(1).sample(range(len(rows)), 50))
+    model = WorkspaceSentimentModel([LabelledText(rows[i]["text"], rows[i]["sentiment"]) for i in sorted(reviewed)])
+    rest = [r for i, r in enumerate(rows) if i not in reviewed]
+
+    def accuracy(m) -> float:
+        probs = m.probabilities([r["text"] for r in rest])
+        return sum(max(p, key=p.get) == r["sentiment"] for p, r in zip(probs, rest, strict=True)) / len(rest)
+
+    assert model.layer is not None
+    assert accuracy(model) > accuracy(base_model()) + 0.02
+
+
+def test_corrections_that_agree_with_the_model_add_no_convention_layer():
+    texts = ["Love the warm light", "Broke after two days", "Battery lasts all week, great", "Terrible support",
+             "很好用，推荐", "质量太差了", "Sound is crisp and clear", "Stopped charging, useless"] * 3
+    model = base_model()
+    agreed = [LabelledText(t, max(p, key=p.get)) for t, p in zip(texts, model.probabilities(texts), strict=True)]
+    from apps.insights.workspace_sentiment import WorkspaceSentimentModel
+
+    assert WorkspaceSentimentModel(agreed).layer is None
