@@ -4,14 +4,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from redis.exceptions import RedisError
 
 from .selectors import context_for_token, hash_token
-from .throttle import LOGIN_PATHS, Lockout, client_ip, lockout
+from .throttle import LOGIN_PATHS, Lockout, begin_attempt, client_ip, count_in_window
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +36,7 @@ def _hit(key: str, window_s: int) -> int:
     """Count one event in a fixed window; the cache is shared by every web process (Redis). While Redis is
     unreachable nothing is counted (0): pages keep working through a broker restart, unthrottled."""
     try:
-        cache.add(key, 0, window_s)
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, window_s)
-            return 1
+        return count_in_window(key, window_s)
     except (RedisError, OSError):
         logger.warning("throttle counters unavailable (Redis unreachable); not throttling %s", key.split(":")[0])
         return 0
@@ -85,15 +79,15 @@ def lockout_page(request: HttpRequest, locked: Lockout) -> HttpResponse:
 class ThrottleMiddleware:
     """Failed logins per username and per client address (apps/accounts/throttle.py), and API requests per
     caller, are limited: password guessing and runaway scripts get a 429 with Retry-After instead of the
-    server's full attention. A locked login is refused here, before any password is checked; failures are
-    counted by the throttle's signal receivers, after Django has checked one."""
+    server's full attention. Each login attempt is counted here, before its password is checked, and refused
+    when that puts a bucket over its limit; the throttle's signal receivers give a success its attempt back."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path in LOGIN_PATHS:
-            locked = lockout(request, request.POST.get("username"))
+            locked = begin_attempt(request, request.POST.get("username"))
             if locked is not None:
                 return lockout_page(request, locked)
         elif request.path.startswith("/api/"):

@@ -1,6 +1,7 @@
 """Who the client is (its address, through trusted proxies only) and the login throttle.
 
-Login throttle: only *failed* logins count, in two separate buckets, one per username (guessing one account's
+Login throttle: only *failed* logins count (an attempt is counted when it begins, so parallel guesses cannot
+slip past the check, and a success gives it back), in two separate buckets, one per username (guessing one account's
 password from many addresses) and one per client address (trying many accounts from one place). A bucket that
 reaches its limit locks logins for it until its window, which starts at its first failure, runs out; a locked
 login is refused before any password is checked. A successful login spends nothing and empties its username's
@@ -139,33 +140,59 @@ def _buckets(request: HttpRequest, username: str) -> list[tuple[str, int]]:
     return buckets
 
 
-def lockout(request: HttpRequest, username: str | None) -> Lockout | None:
-    """The lockout that applies to a login attempt for `username` from this request's client, if any."""
+COUNTED = "_murmur_login_attempt_counted"  # set on a request whose attempt begin_attempt counted
+
+
+def count_in_window(key: str, window: int) -> int:
+    """One more in the counter `key`, atomically (Redis INCR, shared by every web process); the counter
+    expires `window` seconds after its first count."""
+    cache.add(key, 0, window)  # only sets a missing key
     try:
-        locked = []
-        for key, limit in _buckets(request, normalise_username(username)):
-            if (cache.get(key) or 0) >= limit:
-                # No end time (it expired between the reads, or was evicted): a full window, to be safe.
-                locked.append(cache.get(f"{key}:until") or time.time() + settings.MURMUR_LOGIN_WINDOW_S)
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, window)
+        return 1
+
+
+def _count(key: str, window: int) -> int:
+    # The bucket's end is fixed by its first count, as its counter's expiry is.
+    cache.add(f"{key}:until", time.time() + window, window)
+    return count_in_window(key, window)
+
+
+def begin_attempt(request: HttpRequest, username: str | None) -> Lockout | None:
+    """Count a login attempt before its password is checked, and return the lockout if a bucket is now over its
+    limit. Counted first, atomically: when the check only read the counters and the failure was counted after
+    the password check, guesses sent in parallel all passed the check before any of them was counted (ten
+    parallel guesses past a limit of three). A success gives its attempt back (`_on_logged_in`)."""
+    window = settings.MURMUR_LOGIN_WINDOW_S
+    try:
+        locked = [cache.get(f"{key}:until") or time.time() + window
+                  for key, limit in _buckets(request, normalise_username(username)) if _count(key, window) > limit]
     except (RedisError, OSError):
         logger.warning("login throttle unavailable (Redis unreachable); not throttling")
         return None
+    setattr(request, COUNTED, True)
     return Lockout(until=max(locked)) if locked else None
 
 
 def record_failure(request: HttpRequest, username: str | None) -> None:
-    window = settings.MURMUR_LOGIN_WINDOW_S
+    """A failure of a login that `begin_attempt` did not count (authenticate() with a request elsewhere)."""
     try:
         for key, _ in _buckets(request, normalise_username(username)):
-            # add() only sets a missing key: the window and its end are fixed by the bucket's first failure.
-            cache.add(f"{key}:until", time.time() + window, window)
-            cache.add(key, 0, window)
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.set(key, 1, window)
+            _count(key, settings.MURMUR_LOGIN_WINDOW_S)
     except (RedisError, OSError):
         logger.warning("login throttle unavailable (Redis unreachable); failure not counted")
+
+
+def _give_back(request: HttpRequest) -> None:
+    """A successful login spends nothing from its address's bucket: its counted attempt is given back."""
+    key = _key("ip", _ip_bucket(client_ip(request)))
+    try:
+        if (cache.get(key) or 0) > 0:
+            cache.decr(key)
+    except (RedisError, OSError, ValueError):
+        pass  # unreachable or expired: nothing to give back
 
 
 def reset_username(username: str | None) -> None:
@@ -180,12 +207,14 @@ def _on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequ
                      **kwargs: Any) -> None:
     # authenticate() without a request (a management command, client.login in a test) is nobody's guess at the
     # login form, and has no client address to count.
-    if request is not None:
+    if request is not None and not getattr(request, COUNTED, False):
         record_failure(request, credentials.get("username"))
 
 
 def _on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     reset_username(user.get_username())
+    if request is not None and getattr(request, COUNTED, False):
+        _give_back(request)
 
 
 def connect_signals() -> None:

@@ -144,3 +144,20 @@ def test_failures_are_counted_in_the_shared_cache_and_expire_with_the_window(db,
 def _cache_keys() -> list[str]:
     client = cache._cache.get_client()  # the real Redis behind the Django cache
     return [key.decode().split(":", 2)[-1] for key in client.scan_iter("murmur:*login-fail:*")]
+
+
+def test_guesses_in_flight_together_are_counted_before_their_passwords_are_checked(db, limits):
+    """Ten guesses sent in parallel all reach the check before any password is checked. Each is counted as it
+    begins, so only the username's three pass; before, each read a count of 0 and all ten were checked."""
+    requests = [RequestFactory().post("/login/", REMOTE_ADDR=f"198.51.100.{60 + i}") for i in range(10)]
+    verdicts = [throttle.begin_attempt(request, "dave") for request in requests]  # none has finished yet
+    assert [v is None for v in verdicts] == [True] * 3 + [False] * 7
+
+
+def test_a_success_gives_its_attempt_back_to_the_address(alice, limits):
+    client = _from("198.51.100.80")
+    for _ in range(4):  # four successes from one address whose bucket holds five
+        assert _login(client, "alice", PASSWORD).status_code == 302
+        client.logout()
+    assert [_login(client, f"user{i}").status_code for i in range(5)] == [200] * 5  # still five to fail
+    assert _login(client, "user9").status_code == 429
