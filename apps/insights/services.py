@@ -394,7 +394,7 @@ def _describe_themes(run: AnalysisRun, settings: AnalysisSettings, rows: list, r
             analysis.feature_requests = _supported(analysis.feature_requests, ids)
             analysis.praise = _supported(analysis.praise, ids)
     calls += theme_naming.settle_analyses(analyses, facts, results[0].theme.embedding_model if results else "",
-                                          get_gateway(), run)
+                                          get_gateway(), run, settings.product_context)
     return analyses, calls
 
 

@@ -174,12 +174,34 @@ def corpus_wide_terms(label: str, index: int, themes: Sequence[ThemeFacts]) -> l
     return terms if all(corpus_wide(term) for term in terms) else []
 
 
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][A-Za-z0-9]{1,30}")
+
+
+def product_names(product_context: str) -> frozenset[str]:
+    """The names in the workspace's product description ("Lumo sells the Lumo Lamp ... and the Lumo App":
+    lumo, lamp, app), as key terms: the capitalised words that do not open a sentence, plus a sentence's first
+    word when it is capitalised elsewhere too. A label made only of them names the product, not a theme."""
+    text = " ".join((product_context or "").split())
+    named = {m.group(0) for m in _NAME.finditer(text)}
+    openers = {m.group(1) for m in re.finditer(r"(?:^|[.!?]\s)([A-Z][A-Za-z0-9]{1,30})", text)}
+    return frozenset(t for word in named | (openers & named) for t in tokens(word))
+
+
+def names_only_the_product(label: str, names: frozenset[str]) -> list[str]:
+    """The label's key terms when all of them are the product's names ("Our Lumo Experience", "Lumo Lamp"):
+    a reader learns nothing about what this theme's texts say. [] otherwise."""
+    terms = key_terms(label)
+    return terms if names and terms and all(t in names for t in terms) else []
+
+
 def nearest_theme(vector: np.ndarray, themes: Sequence[ThemeFacts]) -> int:
     return int(np.argmax(np.vstack([t.centroid for t in themes]) @ vector))
 
 
-def label_problem(label: str, index: int, themes: Sequence[ThemeFacts], vector: np.ndarray) -> str | None:
-    """Why this label cannot name theme `index` (None: it can). `vector` is the label's embedding."""
+def label_problem(label: str, index: int, themes: Sequence[ThemeFacts], vector: np.ndarray,
+                  names: frozenset[str] = frozenset()) -> str | None:
+    """Why this label cannot name theme `index` (None: it can). `vector` is the label's embedding; `names`,
+    the product's (`product_names`)."""
     label = " ".join(label.split())
     if not label:
         return "the label is empty"
@@ -189,6 +211,8 @@ def label_problem(label: str, index: int, themes: Sequence[ThemeFacts], vector: 
         return "the label repeats words of the instructions instead of naming what the texts say"
     if not key_terms(label):
         return "the label says nothing specific about these texts"
+    if product := names_only_the_product(label, names):
+        return (f"the label only names the product ({', '.join(product)}); name what these texts say about it")
     if missing := missing_terms(label, themes[index]):
         return f"these words of the label occur in none of the theme's texts: {', '.join(missing)}"
     if common := corpus_wide_terms(label, index, themes):
@@ -262,14 +286,14 @@ def keyword_candidates(theme: ThemeFacts) -> list[str]:
 
 
 def keyword_label(index: int, themes: Sequence[ThemeFacts], embed: Callable[[list[str]], np.ndarray],
-                  taken: set[str]) -> str:
+                  taken: set[str], names: frozenset[str] = frozenset()) -> str:
     """The first keyword label that passes the checks and is free; else the one nearest its own theme."""
     candidates = [c for c in keyword_candidates(themes[index]) if c.lower() not in taken]
     if not candidates:
         return f"Theme {index + 1}"
     vectors = embed(candidates)
     for label, vector in zip(candidates, vectors, strict=True):
-        if label_problem(label, index, themes, vector) is None:
+        if label_problem(label, index, themes, vector, names) is None:
             return label
     centroids = np.vstack([t.centroid for t in themes])
     similarity = vectors @ centroids.T
@@ -347,7 +371,8 @@ def label_request(index: int, themes: Sequence[ThemeFacts], rejected: str, reaso
 
 def name_themes(themes: Sequence[ThemeFacts], proposals: Sequence[str | None],
                 embed: Callable[[list[str]], np.ndarray], *, gateway: Gateway | None = None,
-                workspace: Workspace | None = None) -> tuple[list[NamedTheme], int]:
+                workspace: Workspace | None = None, names: frozenset[str] = frozenset(),
+                ) -> tuple[list[NamedTheme], int]:
     """A checked, unique label for every theme, from the model's `proposals` (None: the model gave none),
     one retry through `gateway` for refused ones, then keywords. Returns the names and the model calls."""
     named: list[NamedTheme | None] = [NamedTheme(t.fixed_label, USER) if t.fixed_label is not None else None
@@ -357,7 +382,7 @@ def name_themes(themes: Sequence[ThemeFacts], proposals: Sequence[str | None],
 
     def check(answers: dict[int, str], source: str) -> None:
         for i, vector in zip(answers, embed(list(answers.values())), strict=True):
-            reason = label_problem(answers[i], i, themes, vector)
+            reason = label_problem(answers[i], i, themes, vector, names)
             if reason is None:
                 named[i] = NamedTheme(answers[i], source, refused.get(i, []))
             else:
@@ -380,7 +405,7 @@ def name_themes(themes: Sequence[ThemeFacts], proposals: Sequence[str | None],
     taken = {n.label.lower() for n in named if n is not None}
     for i in range(len(themes)):
         if named[i] is None:
-            named[i] = NamedTheme(keyword_label(i, themes, embed, taken), KEYWORDS, refused.get(i, []))
+            named[i] = NamedTheme(keyword_label(i, themes, embed, taken, names), KEYWORDS, refused.get(i, []))
             taken.add(named[i].label.lower())
     order = sorted(range(len(themes)), key=lambda i: -len(themes[i].texts))
     make_unique(named, themes, order, embed)
@@ -407,7 +432,7 @@ def naming_notes(named: Sequence[NamedTheme]) -> list[str]:
 
 
 def settle_analyses(analyses: list[ThemeAnalysis | None], themes: Sequence[ThemeFacts], model_name: str,
-                    gateway: Gateway, run: AnalysisRun) -> int:
+                    gateway: Gateway, run: AnalysisRun, product_context: str = "") -> int:
     """Give each described theme a checked, unique label and a summary of whole sentences, note how each
     label was obtained in the run's notes, and return the model calls the retries made."""
     described = [i for i, a in enumerate(analyses) if a is not None]
@@ -415,7 +440,8 @@ def settle_analyses(analyses: list[ThemeAnalysis | None], themes: Sequence[Theme
         return 0
     embed = get_backend(model_name).encode  # the texts' own embedding model: labels land in their space
     proposals = [a.label if a is not None else None for a in analyses]
-    named, calls = name_themes(themes, proposals, embed, gateway=gateway, workspace=run.workspace)
+    named, calls = name_themes(themes, proposals, embed, gateway=gateway, workspace=run.workspace,
+                               names=product_names(product_context))
     for i in described:
         analysis = analyses[i]
         assert analysis is not None

@@ -250,3 +250,17 @@ def test_no_label_of_an_analysis_repeats_prompt_text(owner, fake_llm):
     assert any(note.startswith("theme labels:") and fallbacks in note for note in run.notes), run.notes
     for theme in Theme.objects.filter(workspace=owner.workspace, parent__isnull=True):
         assert theme.summary == "Customers describe the problem."
+
+
+def test_a_label_that_only_names_the_product_is_refused():
+    """"Our Lumo Experience" passed every other check in the demo: its theme's texts use "Lumo" more than the
+    rest do. The workspace's product description names Lumo, so the label says nothing about the theme."""
+    names = tn.product_names("Brewly sells the Brewly One, an espresso machine, and the Brewly App. Customers "
+                             "are cafes in Europe.")
+    assert {"brewly", "app"} <= names and "espresso" not in names and "customers" not in names
+    themes = facts([f"{t} (my Brewly)" for t in COFFEE], BIKE, HOTEL)
+    vector = embed(["Our Brewly Experience"])[0]
+    assert "only names the product" in tn.label_problem("Our Brewly Experience", 0, themes, vector, names)
+    assert tn.label_problem("Our Brewly Experience", 0, themes, vector) is None  # no product description
+    descaling = embed(["Brewly descaling"])[0]
+    assert tn.label_problem("Brewly descaling", 0, themes, descaling, names) is None
