@@ -13,6 +13,7 @@ whose corrections show no convention keeps the refitted model.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -51,7 +52,9 @@ class ConventionLayer:
         shipped = np.array([max(p, key=p.get) for p in probabilities])
         model = LogisticRegression(C=LAYER_C, max_iter=2000)
         try:
-            predicted = cross_val_predict(model, features, labels, cv=5)
+            with warnings.catch_warnings():  # "the least populated class has only 1 member": expected, harmless
+                warnings.simplefilter("ignore", UserWarning)
+                predicted = cross_val_predict(model, features, labels, cv=5)
         except ValueError:  # a class too rare to split five ways
             return None
         if np.mean(predicted == labels) < np.mean(shipped == labels) + MIN_GAIN:
