@@ -67,13 +67,27 @@ def _token(env: dict[str, str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def _analysis_finished(port: str, token: str) -> dict | None:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/analyses",
+def _get(port: str, token: str, path: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1{path}",
                                      headers={"Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our own local server
-        runs = json.loads(response.read())["results"]
-    done = [r for r in runs if r["status"] in ("succeeded", "failed")]
-    return done[0] if done else None
+        return json.loads(response.read())
+
+
+def _analysis_finished(port: str, token: str) -> dict | None:
+    """The demo's first analysis once it has finished: its time, model calls and theme labels."""
+    done = [r for r in _get(port, token, "/analyses")["results"] if r["status"] in ("succeeded", "failed")]
+    if not done:
+        return None
+    run = _get(port, token, f"/analyses/{done[0]['id']}")
+    seconds = None
+    if run.get("finished_at") and run.get("created_at"):
+        from datetime import datetime
+
+        seconds = round((datetime.fromisoformat(run["finished_at"]) -
+                         datetime.fromisoformat(run["created_at"])).total_seconds())
+    return {"status": run["status"], "seconds_from_start_to_end": seconds, "llm_calls": run["llm_calls"],
+            "themes": [t["label"] for t in run["themes"]], "notes": run["notes"][:12]}
 
 
 def main(timeout: float) -> None:
