@@ -143,7 +143,9 @@ def compose(facts: ReportFacts, labels: dict[int, str], body: str) -> str:
 
 # --- checking the model's sentences ------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+# A sentence ends at its full stop (or after a closing quote behind it); a Chinese one with or without a space.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[.!?][\"'”’)])\s+|(?<=[。！？])\s*|(?<=[。！？][”’」）])\s*")
+_FINISHED = re.compile(r"[.!?。！？…][\"'”’)）」]{0,3}$")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d[\d,]*(?:\.\d+)?(?![\w.]*\w)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’\-+]*|\d+[A-Za-z][A-Za-z0-9\-+]*")
 _COMPETITION = re.compile(r"\b(competitors?|competition|rivals?)\b", re.IGNORECASE)
@@ -155,6 +157,11 @@ _NOT_NAMES = frozenset("i i'm i've i'd english chinese european american monday 
 
 def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
+
+
+def join_sentences(parts: list[str]) -> str:
+    """Sentences as one text: a space after an English one, none after a Chinese full stop."""
+    return "".join(p if i == 0 or parts[i - 1][-1:] in "。！？" else f" {p}" for i, p in enumerate(parts))
 
 
 def _norm_number(raw: str) -> str:
@@ -218,6 +225,7 @@ class BodyCheck:
     dropped_numbers: int = 0
     dropped_names: int = 0
     dropped_competition: int = 0
+    dropped_unfinished: int = 0
     names: list[str] = field(default_factory=list)
 
 
@@ -225,12 +233,16 @@ def check_body(summary: str, facts: ReportFacts, texts: list[str], known_names: 
                competitors: list[str], kept_competitors: list[str]) -> BodyCheck:
     """The model's summary sentences that pass: no invented number, no name absent from the texts, and a
     sentence on competitors (the word, or a tracked competitor's name) only when it names a competitor whose
-    claim survived its evidence check. At most BODY_SENTENCES."""
+    claim survived its evidence check; never a sentence the model did not finish (cut off by its token limit:
+    "The largest negative themes in the feedback are"). At most BODY_SENTENCES."""
     allowed = allowed_numbers(facts, texts)
     known = vocabulary([*texts, *known_names, *(t.label for t in facts.themes)])
     check = BodyCheck(body="")
     kept = []
     for sentence in sentences(summary):
+        if not _FINISHED.search(sentence):
+            check.dropped_unfinished += 1
+            continue
         unknown = unknown_names(sentence, known)  # first: "Nokia 6610" is an invented name before a number
         if unknown:
             check.dropped_names += 1
@@ -244,5 +256,5 @@ def check_body(summary: str, facts: ReportFacts, texts: list[str], known_names: 
             check.dropped_competition += 1
             continue
         kept.append(sentence)
-    check.body = " ".join(kept[:BODY_SENTENCES])
+    check.body = join_sentences(kept[:BODY_SENTENCES])
     return check

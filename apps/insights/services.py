@@ -506,7 +506,8 @@ def _check_support(run: AnalysisRun, settings: AnalysisSettings, rows: list, res
     run.stats = {**(run.stats or {}), "facts": facts.as_dict(), "evidence": {
         **count.as_dict(), "summary_sentences_dropped": {
             "numbers": body.dropped_numbers if body else 0, "names": body.dropped_names if body else 0,
-            "competitors": body.dropped_competition if body else 0}}}
+            "competitors": body.dropped_competition if body else 0,
+            "unfinished": body.dropped_unfinished if body else 0}}}
 
 
 def _report_findings(draft: ReportDraft) -> list:

@@ -117,6 +117,18 @@ def test_summary_sentences_with_invented_numbers_names_or_competitors_are_droppe
     assert kept.body == "Philips Hue is seen as brighter."
 
 
+def test_a_summary_sentence_the_model_did_not_finish_is_dropped():
+    """Qwen's report summary in make quality ended "The largest negative themes in the feedback are" (its
+    token limit): a reader sees a sentence that stops."""
+    texts = ["The battery dies after firmware 2.3"]
+    body = 'Battery drain leads the complaints. Customers call it "unusable." The largest negative themes are'
+    check = report_facts.check_body(body, facts(), texts, [], [], [])
+    assert check.body == 'Battery drain leads the complaints. Customers call it "unusable."'
+    assert check.dropped_unfinished == 1
+    chinese = report_facts.check_body("电池续航太短。最大的问题是", facts(), ["电池续航太短"], [], [], [])
+    assert chinese.body == "电池续航太短。"
+
+
 # --- through the pipeline ----------------------------------------------------------------------------------
 
 EXTRA = ["My Xiaomi lamp was brighter than this one", "BenQ screenbar has a better stand than this",
