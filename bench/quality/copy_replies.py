@@ -182,10 +182,12 @@ def _generated(ctx: QualityContext, briefs: list[dict], cases: list[dict]) -> di
         total.unflagged.update(outcome.unflagged)
         total.failures += outcome.failures
         total.examples += outcome.examples
+        total.errored += outcome.errored
     per_100 = round(100 * sum(total.unflagged.values()) / max(1, total.items), 2)
     return {"items": total.items, "violations_per_100": per_100, "unflagged": dict(total.unflagged),
             "failed_per_100": round(100 * total.failed / max(1, total.items), 2), "flagged_items": total.flagged,
-            "failure_notes": total.failures[:10], "unflagged_examples": total.examples[:10]}
+            "failure_notes": total.failures[:10], "unflagged_examples": total.examples[:10],
+            "errored": len(total.errored), "errors": total.errored[:5]}
 
 
 @dataclass
@@ -196,6 +198,7 @@ class _Outcome:
     unflagged: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
     examples: list[dict] = field(default_factory=list)  # the unflagged violations, to read
+    errored: list[str] = field(default_factory=list)  # briefs or cases lost to a database error, not measured
 
     def count(self, case: str, missed: set[str], text: str) -> None:
         self.unflagged.update(missed)
@@ -204,10 +207,14 @@ class _Outcome:
 
 
 def _closing_connection(evaluate_one, arg) -> _Outcome:
-    from django.db import connection
+    """One brief or case; a database error (a connection that timed out on a loaded machine) loses that item,
+    counted in `errored`, not the other items' figures (a run of 850 s lost them all once)."""
+    from django.db import DatabaseError, connection
 
     try:
         return evaluate_one(arg)
+    except DatabaseError as exc:
+        return _Outcome(errored=[f"{type(exc).__name__}: {str(exc)[:200]}"])
     finally:
         connection.close()  # each worker thread opened its own
 
