@@ -92,6 +92,7 @@ def _analysis_finished(port: str, token: str) -> dict | None:
 
 def main(timeout: float) -> None:
     data = Path(tempfile.mkdtemp(prefix="murmur-memory-"))
+    data.chmod(0o755)  # run as root, PostgreSQL runs as its own user, which must reach its folder inside
     for shared in ("models", "gguf"):  # the converted model, not converted again (minutes, and not measured)
         if (REPO / ".data" / shared).is_dir():
             (data / shared).symlink_to(REPO / ".data" / shared)
@@ -126,11 +127,12 @@ def main(timeout: float) -> None:
                 break
             time.sleep(1)
     finally:
-        os.killpg(launcher.pid, signal.SIGINT)
-        try:
-            launcher.wait(120)
-        except subprocess.TimeoutExpired:
-            os.killpg(launcher.pid, signal.SIGKILL)
+        if launcher.poll() is None:
+            os.killpg(launcher.pid, signal.SIGINT)
+            try:
+                launcher.wait(120)
+            except subprocess.TimeoutExpired:
+                os.killpg(launcher.pid, signal.SIGKILL)
         log.close()
     report({
         "benchmark": "memory", "model": os.environ.get("MURMUR_LLM_MODEL", "qwen2.5-coder-1.5b"),
@@ -138,7 +140,7 @@ def main(timeout: float) -> None:
         "peak_pss_gib": round(peak[0] / GIB, 2), "rss_sum_at_that_moment_gib": round(peak[1] / GIB, 2),
         "peak_rss_sum_gib": round(peak_rss / GIB, 2), "target_gib": 8,
         "largest_at_peak_gib": [[round(size / GIB, 2), name] for size, name in peak[2]],
-        "log": str(data / "run.log"),
+        "launcher_exit": launcher.returncode, "log": str(data / "run.log"),
     })
 
 
