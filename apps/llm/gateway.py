@@ -54,6 +54,10 @@ class LLMUnavailable(LLMError):
 class LLMOutputInvalid(LLMError):
     """The model kept answering with output that does not match the schema."""
 
+    def __init__(self, message: str, tokens_in: int = 0, tokens_out: int = 0):
+        super().__init__(message)
+        self.tokens_in, self.tokens_out = tokens_in, tokens_out  # what the refused answers cost
+
 
 class LLMBudgetExceeded(LLMError):
     pass
@@ -264,6 +268,7 @@ class Gateway:
     def _call(self, p: _Prepared) -> LLMResult | LLMError:
         connection_errors = 0
         invalid_outputs = 0
+        spent_in = spent_out = 0  # every answer's tokens, refused ones too: budgets and accounting count them
         last_problem = ""
         body = dict(p.body)
         while True:
@@ -297,6 +302,8 @@ class Gateway:
                 return LLMError(f"The language model rejected the request: {detail}")
             data = response.json()
             usage = data.get("usage") or {}
+            spent_in += int(usage.get("prompt_tokens", 0))
+            spent_out += int(usage.get("completion_tokens", 0))
             try:
                 content = data["choices"][0]["message"]["content"] or ""
                 output = p.request.schema.model_validate(json.loads(content))
@@ -308,13 +315,13 @@ class Gateway:
                 if invalid_outputs >= self.max_attempts:
                     return LLMOutputInvalid(
                         f"The language model returned invalid output {invalid_outputs} times for "
-                        f"{p.request.prompt}; nothing was stored. Try again or choose a stronger model.")
+                        f"{p.request.prompt}; nothing was stored. Try again or choose a stronger model.",
+                        tokens_in=spent_in, tokens_out=spent_out)
                 # Ask again differently: a new seed only matters when sampling, so sample.
                 body = {**body, "seed": int(body.get("seed", 0)) + 1000,
                         "temperature": max(RETRY_TEMPERATURE, float(body.get("temperature", 0)))}
                 continue
-            return LLMResult(output, tokens_in=int(usage.get("prompt_tokens", 0)),
-                             tokens_out=int(usage.get("completion_tokens", 0)), latency_ms=latency_ms,
+            return LLMResult(output, tokens_in=spent_in, tokens_out=spent_out, latency_ms=latency_ms,
                              model=str(data.get("model", self.model)), server=server.base_url)
 
     def _record(self, prepared: list[_Prepared], results: list, workspace: Workspace | None, feature: str) -> None:
@@ -331,7 +338,9 @@ class Gateway:
                     entries.append(LLMCacheEntry(key=p.cache_key, output=outcome.output.model_dump(mode="json"),
                                                  tokens_out=outcome.tokens_out, workspace=workspace))
             elif isinstance(outcome, LLMError) and not isinstance(outcome, LLMCancelled):
-                calls.append(LLMCall(**common, ok=False, error=str(outcome)[:300]))
+                calls.append(LLMCall(**common, ok=False, error=str(outcome)[:300],
+                                     tokens_in=getattr(outcome, "tokens_in", 0),
+                                     tokens_out=getattr(outcome, "tokens_out", 0)))
         LLMCall.objects.bulk_create(calls)
         LLMCacheEntry.objects.bulk_create(entries, ignore_conflicts=True)
 

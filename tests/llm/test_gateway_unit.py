@@ -81,6 +81,17 @@ def test_invalid_output_is_retried_then_fails_without_storing(owner):
     assert LLMCall.objects.filter(ok=False).count() == 1
 
 
+def test_refused_answers_are_accounted_too(owner):
+    """Each answer costs its tokens, whether the schema accepted it or not: the budget and `bench llm` read
+    them (before, only the last attempt's 5 counted, and the gateway looked slower than it was)."""
+    result = gateway(Scripted("not json", {"answer": "fine"})).run(ask(), workspace=owner.workspace, feature="t")
+    assert (result.tokens_in, result.tokens_out) == (22, 10)
+    assert LLMCall.objects.get(ok=True).tokens_out == 10
+    with pytest.raises(LLMOutputInvalid):
+        gateway(Scripted("not json")).run(ask("other"), workspace=owner.workspace, feature="t")
+    assert LLMCall.objects.get(ok=False).tokens_out == 15  # three refused answers
+
+
 def test_server_errors_are_retried_with_backoff(owner):
     script = Scripted(503, httpx.ConnectError("refused"), {"answer": "ok"})
     assert gateway(script).run(ask(), workspace=owner.workspace, feature="t").output.answer == "ok"
