@@ -44,6 +44,8 @@ RETRY_TEMPERATURE = 0.7
 COMMON_THEME_SHARE = 0.75
 # ...unless this theme's texts use them this many times as often as the other themes' texts do.
 DISTINCT_LIFT = 1.5
+# A name of the product description counts as the product's when this share of the themes' texts use it.
+PRODUCT_NAME_THEME_SHARE = 0.5
 
 USER, LLM, LLM_RETRY, KEYWORDS = "user", "llm", "llm-retry", "keywords"
 
@@ -187,11 +189,17 @@ def product_names(product_context: str) -> frozenset[str]:
     return frozenset(t for word in named | (openers & named) for t in tokens(word))
 
 
-def names_only_the_product(label: str, names: frozenset[str]) -> list[str]:
-    """The label's key terms when all of them are the product's names ("Our Lumo Experience", "Lumo Lamp"):
-    a reader learns nothing about what this theme's texts say. [] otherwise."""
+def names_only_the_product(label: str, names: frozenset[str], themes: Sequence[ThemeFacts]) -> list[str]:
+    """The label's key terms when all of them are the product's names, used across the corpus ("Our Lumo
+    Experience", "Lumo Lamp"): a reader learns nothing about what this theme's texts say. [] otherwise. A name
+    the description mentions but half the themes never use ("Bluetooth" in "Bluetooth issues") is a subject,
+    not the product."""
     terms = key_terms(label)
-    return terms if names and terms and all(t in names for t in terms) else []
+
+    def the_products(term: str) -> bool:
+        return term in names and sum(t.has_term(term) for t in themes) >= PRODUCT_NAME_THEME_SHARE * len(themes)
+
+    return terms if names and terms and all(the_products(t) for t in terms) else []
 
 
 def nearest_theme(vector: np.ndarray, themes: Sequence[ThemeFacts]) -> int:
@@ -211,7 +219,7 @@ def label_problem(label: str, index: int, themes: Sequence[ThemeFacts], vector: 
         return "the label repeats words of the instructions instead of naming what the texts say"
     if not key_terms(label):
         return "the label says nothing specific about these texts"
-    if product := names_only_the_product(label, names):
+    if product := names_only_the_product(label, names, themes):
         return (f"the label only names the product ({', '.join(product)}); name what these texts say about it")
     if missing := missing_terms(label, themes[index]):
         return f"these words of the label occur in none of the theme's texts: {', '.join(missing)}"

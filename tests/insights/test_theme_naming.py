@@ -258,9 +258,17 @@ def test_a_label_that_only_names_the_product_is_refused():
     names = tn.product_names("Brewly sells the Brewly One, an espresso machine, and the Brewly App. Customers "
                              "are cafes in Europe.")
     assert {"brewly", "app"} <= names and "espresso" not in names and "customers" not in names
-    themes = facts([f"{t} (my Brewly)" for t in COFFEE], BIKE, HOTEL)
+    themes = facts([f"{t} (my Brewly)" for t in COFFEE], [f"{t}, Brewly" for t in BIKE], HOTEL)
     vector = embed(["Our Brewly Experience"])[0]
     assert "only names the product" in tn.label_problem("Our Brewly Experience", 0, themes, vector, names)
     assert tn.label_problem("Our Brewly Experience", 0, themes, vector) is None  # no product description
     descaling = embed(["Brewly descaling"])[0]
     assert tn.label_problem("Brewly descaling", 0, themes, descaling, names) is None
+
+
+def test_a_name_most_themes_never_use_is_a_subject_not_the_product():
+    """The demo's product description names Bluetooth; "Bluetooth issues" names what one theme is about."""
+    names = tn.product_names("Brewly sells the Brewly One and its Descaler Kit. Customers are cafes.")
+    themes = facts([f"{t} with the Descaler" for t in COFFEE], BIKE, HOTEL)
+    assert "descaler" in names
+    assert tn.names_only_the_product("Descaler issues", names, themes) == []
