@@ -72,18 +72,20 @@ class WorkspaceSentimentModel:
     otherwise from the shipped model refitted with the corrections."""
 
     def __init__(self, corrections: Sequence[LabelledText]) -> None:
-        self.corrections = len(corrections)
         self._shipped = base_model()
-        self._refitted: SentimentModel = model_with_corrections(corrections)
-        self.size = self._refitted.size  # training examples: the seeds and the corrections
+        self.size = self._shipped.size + len(corrections)  # training examples: the seeds and the corrections
         texts = [c.text for c in corrections]
         shipped = self._shipped.probabilities_from(texts, dense_features(texts)) if texts else []
         self.layer = ConventionLayer.fitted(corrections, shipped)
+        # The refit (10-15 s on two cores) only when it is what reads the texts.
+        self._refitted: SentimentModel | None = (
+            None if self.layer is not None else model_with_corrections(corrections))
 
     def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
         if not texts:
             return []
         dense = dense_features(texts)
-        if self.layer is None:
-            return self._refitted.probabilities_from(texts, dense)
-        return self.layer.probabilities(texts, self._shipped.probabilities_from(texts, dense))
+        if self.layer is not None:
+            return self.layer.probabilities(texts, self._shipped.probabilities_from(texts, dense))
+        assert self._refitted is not None  # built whenever there is no layer
+        return self._refitted.probabilities_from(texts, dense)
