@@ -7,9 +7,10 @@ model's `MURMUR_SEARCH_MIN_SIMILARITY` or it holds two thirds of the query's wor
 counted and shown on request. When nothing reaches the floor, the closest few are shown anyway, each marked weak: a
 query phrased unlike the texts ("someone wants to be called back") still finds "please call me", and the page says
 the match is weak instead of saying there is nothing. Keyword matching runs on `text`, the cleaned and redacted form
-(never the encrypted original): English words are stemmed (`to_tsvector('english', text)`, a GIN index in search's
-migration); Chinese, which has no spaces between words, matches by the query's character bigrams. Measured on the
-labelled set in `bench/quality/search.py`.
+(never the encrypted original): English words are stemmed (`search_vector`, a column PostgreSQL generates as
+`to_tsvector('english', text)` when a text is written, with a GIN index: search's migrations); Chinese, which has
+no spaces between words, matches by the query's character bigrams. Measured on the labelled set in
+`bench/quality/search.py`.
 
 Each embedding model has a partial HNSW index on `embedding::vector(dim)`; queries repeat that exact
 expression and `model = …` so the planner uses it. Iterative index scans (pgvector >= 0.8) keep
@@ -165,7 +166,7 @@ def keyword_ranking(workspace: Workspace, query: str, k: int, filters: TextFilte
         return []
     candidate_ids = filters.apply(live_texts(workspace)).values("pk")
     inner, params = candidate_ids.query.sql_with_params()
-    vector = "to_tsvector('english'::regconfig, t.text)"
+    vector = "t.search_vector"  # stored: stemming every candidate per query word cost more than a core under load
     stem_query = " || ".join(["plainto_tsquery('simple', %s)"] * len(stems))
     matches = [f"({vector} @@ plainto_tsquery('simple', %s))::int" for _ in stems]
     matches += ["(strpos(t.text, %s) > 0)::int" for _ in grams]

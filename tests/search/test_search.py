@@ -118,6 +118,25 @@ def test_keyword_ranking_stems_english_and_matches_chinese_bigrams(owner):
     assert keyword_ranking(owner.workspace, "the and of", 5, TextFilters()) == []  # stop words only
 
 
+def test_keyword_search_follows_a_text_whose_wording_changes(owner):
+    """The stemmed words are a column PostgreSQL generates when the text is written: a rewritten text (as
+    redaction or a moderator's edit does) is found by its new words and no longer by its old ones."""
+    import_now(owner, "r.csv", _csv())
+    text = owner.workspace.texts.get(text__startswith="Too expensive")
+    type(text).objects.filter(pk=text.pk).update(text="The hinge wobbles after a month")
+    assert [pk for pk, _ in keyword_ranking(owner.workspace, "wobbling hinges", 5, TextFilters())] == [text.pk]
+    assert text.pk not in [pk for pk, _ in keyword_ranking(owner.workspace, "expensive", 5, TextFilters())]
+
+
+def test_keyword_matching_reads_the_stored_vector_through_its_index(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: make the planner show its index
+        cursor.execute("EXPLAIN SELECT id FROM corpus_customertext "
+                       "WHERE search_vector @@ plainto_tsquery('simple', 'batteri')")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "customertext_search_vector" in plan
+
+
 def test_search_shows_strong_matches_and_counts_the_weaker_ones(owner):
     import_now(owner, "r.csv", _csv())
     strong = search(owner.workspace, "battery drains overnight", k=6)
