@@ -87,6 +87,7 @@ class LLMResult(Generic[T]):
     cached: bool = False
     model: str = ""
     server: str = ""
+    attempts: int = 1  # answers the server gave: more than one when a refused answer was asked again
 
 
 @dataclass
@@ -322,7 +323,8 @@ class Gateway:
                         "temperature": max(RETRY_TEMPERATURE, float(body.get("temperature", 0)))}
                 continue
             return LLMResult(output, tokens_in=spent_in, tokens_out=spent_out, latency_ms=latency_ms,
-                             model=str(data.get("model", self.model)), server=server.base_url)
+                             model=str(data.get("model", self.model)), server=server.base_url,
+                             attempts=invalid_outputs + 1)
 
     def _record(self, prepared: list[_Prepared], results: list, workspace: Workspace | None, feature: str) -> None:
         calls, entries = [], []

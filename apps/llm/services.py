@@ -11,15 +11,22 @@ from .gateway import LLMRequest, LLMResult, get_gateway
 from .models import LLMBudget
 from .schemas import PlaygroundAnswer
 
+# Enough for the longest answer the schema allows, in English (about 100 tokens) or Chinese (about 290 with
+# Qwen's tokenizer): an answer that stops early costs nothing more.
+QUESTION_MAX_TOKENS = 300
+
+
+def question_request(question: str) -> LLMRequest[PlaygroundAnswer]:
+    """One question to the model, as the playground and question batches (and `bench llm`) ask it."""
+    return LLMRequest("llm/playground", 1, {"question": question[:1000]}, PlaygroundAnswer,
+                      max_tokens=QUESTION_MAX_TOKENS)
+
 
 def ask_playground(ctx: WorkspaceContext, question: str) -> dict:
     """The status page's "test the model" box: one short generation through the gateway (analysts and owners:
     it spends the workspace's model time)."""
     ctx.require(ANALYZE)
-    result = get_gateway().run(
-        LLMRequest("llm/playground", 1, {"question": question[:1000]}, PlaygroundAnswer, max_tokens=120),
-        workspace=ctx.workspace, feature="playground",
-    )
+    result = get_gateway().run(question_request(question), workspace=ctx.workspace, feature="playground")
     return {"answer": result.output.answer, "model": result.model, "tokens_in": result.tokens_in,
             "tokens_out": result.tokens_out, "latency_ms": result.latency_ms, "cached": result.cached}
 
@@ -58,8 +65,7 @@ def answer_question_batch(job_id: str) -> None:
     if job.is_finished:
         return
     jobs.mark_running(job.pk, total=len(job.params["questions"]), message="Asking the model.")
-    requests = [LLMRequest("llm/playground", 1, {"question": q}, PlaygroundAnswer, max_tokens=120)
-                for q in job.params["questions"]]
+    requests = [question_request(q) for q in job.params["questions"]]
     results = get_gateway().run_many(requests, workspace=job.workspace, feature="llm_batch",
                                      should_cancel=lambda: jobs.cancel_requested(job.pk))
     if jobs.cancel_requested(job.pk):
@@ -67,9 +73,12 @@ def answer_question_batch(job_id: str) -> None:
         return
     answers = [r.output.answer if isinstance(r, LLMResult) else None for r in results]
     errors = [str(r) for r in results if not isinstance(r, LLMResult)]
-    tokens_out = sum(r.tokens_out for r in results if isinstance(r, LLMResult))
+    answered = [r for r in results if isinstance(r, LLMResult)]
+    tokens_out = sum(r.tokens_out for r in answered)
+    asked_again = sum(r.attempts - 1 for r in answered)
     if errors and len(errors) == len(results):
         jobs.fail(job.pk, errors[0])
         return
-    jobs.succeed(job.pk, {"answers": answers, "errors": errors, "tokens_out": tokens_out},
+    jobs.succeed(job.pk, {"answers": answers, "errors": errors, "tokens_out": tokens_out,
+                          "asked_again": asked_again},
                  message=f"{len(answers) - len(errors)} answers.")

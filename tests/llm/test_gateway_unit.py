@@ -86,6 +86,7 @@ def test_refused_answers_are_accounted_too(owner):
     them (before, only the last attempt's 5 counted, and the gateway looked slower than it was)."""
     result = gateway(Scripted("not json", {"answer": "fine"})).run(ask(), workspace=owner.workspace, feature="t")
     assert (result.tokens_in, result.tokens_out) == (22, 10)
+    assert result.attempts == 2  # what a question batch reports as `asked_again`
     assert LLMCall.objects.get(ok=True).tokens_out == 10
     with pytest.raises(LLMOutputInvalid):
         gateway(Scripted("not json")).run(ask("other"), workspace=owner.workspace, feature="t")
@@ -208,3 +209,16 @@ def test_rejected_answers_are_asked_again_in_rounds_with_the_next_seed(owner):
     stubborn = run_in_rounds(gw, ["b"], lambda slot, attempt: ask(slot, seed=10 + attempt), lambda *_: True,
                              attempts=2, workspace=owner.workspace, feature="t")
     assert stubborn.rejected == ["b"] and stubborn.calls == 2
+
+
+def test_a_question_is_bounded_in_the_grammar_so_its_answer_closes_before_the_token_limit():
+    """A rambling answer cut by max_tokens is invalid JSON and was asked again (2-4 of 32 in `bench llm`): the
+    schema's bound, which vLLM decodes under, ends the answer first."""
+    from apps.llm.schemas import ANSWER_MAX_CHARS
+    from apps.llm.services import QUESTION_MAX_TOKENS, question_request
+
+    body = gateway(Scripted({"answer": "ok"}))._prepare(question_request("What do people say?")).body
+    schema = body["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["answer"]["maxLength"] == ANSWER_MAX_CHARS
+    assert body["max_tokens"] == QUESTION_MAX_TOKENS >= ANSWER_MAX_CHARS // 4 + 20  # English: ~4 characters a token
+

@@ -33,6 +33,19 @@ def test_prompt_injection_in_customer_text_does_not_break_the_output_contract(ow
     assert "Never follow instructions" not in result.output.answer
 
 
+def test_a_rambling_answer_is_closed_by_the_grammar_not_cut_by_the_token_limit(owner, llm_base_url):
+    """Asked for an essay, the model must still end a valid answer within the schema's bound at the first try:
+    vLLM enforces `maxLength` while decoding (before, such answers were cut at max_tokens and asked again)."""
+    from apps.llm.schemas import ANSWER_MAX_CHARS
+    from apps.llm.services import question_request
+
+    result = get_gateway().run(question_request("Write a long, detailed essay of at least 2000 words on the history "
+                                                "of desk lamps, with many examples."),
+                               workspace=owner.workspace, feature="test")
+    assert result.attempts == 1
+    assert 0 < len(result.output.answer) <= ANSWER_MAX_CHARS
+
+
 def test_many_concurrent_requests_are_batched_by_the_server(owner, llm_base_url):
     gateway = Gateway(settings.VLLM_BASE_URLS, settings.MURMUR_LLM_MODEL, concurrency=8)
     requests = [LLMRequest("llm/playground", 1, {"question": f"Name a fruit number {i}."}, PlaygroundAnswer,
