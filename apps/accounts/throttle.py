@@ -189,8 +189,10 @@ def _give_back(request: HttpRequest) -> None:
     """A successful login spends nothing from its address's bucket: its counted attempt is given back."""
     key = _key("ip", _ip_bucket(client_ip(request)))
     try:
-        if (cache.get(key) or 0) > 0:
-            cache.decr(key)
+        # Atomic, as counting is (reading then decrementing let two successes both give back one attempt).
+        # Below zero only if the counter expired and restarted meanwhile: take it back rather than grant a guess.
+        if cache.decr(key) < 0:
+            cache.incr(key)
     except (RedisError, OSError, ValueError):
         pass  # unreachable or expired: nothing to give back
 

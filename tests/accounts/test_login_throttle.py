@@ -161,3 +161,14 @@ def test_a_success_gives_its_attempt_back_to_the_address(alice, limits):
         client.logout()
     assert [_login(client, f"user{i}").status_code for i in range(5)] == [200] * 5  # still five to fail
     assert _login(client, "user9").status_code == 429
+
+
+def test_giving_back_never_takes_the_address_bucket_below_zero(db, limits):
+    """Giving back is one atomic decrement; one more than was counted (the counter expired and restarted in
+    between) is taken back, so the address never holds an extra guess."""
+    request = RequestFactory().post("/login/", REMOTE_ADDR="198.51.100.90")
+    assert throttle.begin_attempt(request, "erin") is None
+    key = throttle._key("ip", throttle._ip_bucket("198.51.100.90"))
+    throttle._give_back(request)
+    throttle._give_back(request)
+    assert cache.get(key) == 0
